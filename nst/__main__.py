@@ -1,0 +1,7 @@
+"""``python -m nst``: see :mod:`nst.cli`."""
+
+import sys
+
+from nst.cli import main
+
+sys.exit(main())

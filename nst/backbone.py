@@ -1,0 +1,129 @@
+"""The VGG feature extractor classic mode optimises against.
+
+One extractor per (backbone, weights) is built per process and shared by every
+job. It is truncated after the deepest layer the losses read, so no step pays
+for layers it doesn't use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from nst.config import env_str
+from nst.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+CONTENT_LAYER = "block4_conv2"
+BACKBONES = {"vgg19": keras.applications.VGG19, "vgg16": keras.applications.VGG16}
+WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/{name}/{file}"
+WEIGHTS_FILE = "{name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Which network and which weights; read from the environment by default."""
+
+    name: str
+    weights: str
+
+    @classmethod
+    def from_env(cls, name: str | None = None, weights: str | None = None) -> BackboneSpec:
+        name = (name or env_str("NST_BACKBONE", "vgg19")).lower()
+        if name not in BACKBONES:
+            raise ModelUnavailableError(
+                f"Unknown backbone {name!r}: set NST_BACKBONE to one of {', '.join(BACKBONES)}."
+            )
+        return cls(name, weights or env_str("NST_VGG_WEIGHTS", "imagenet"))
+
+    @property
+    def weights_file(self) -> str:
+        return WEIGHTS_FILE.format(name=self.name)
+
+    @property
+    def weights_url(self) -> str:
+        return WEIGHTS_URL.format(name=self.name, file=self.weights_file)
+
+    def cached_weights_path(self) -> Path:
+        """Where Keras keeps the downloaded ImageNet weights (``KERAS_HOME``)."""
+        return Path(keras.config.keras_home()) / "models" / self.weights_file
+
+
+def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
+    """The ImageNet weights file, downloaded by Keras into its cache on first use."""
+    try:
+        return Path(
+            keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir="models")
+        )
+    except Exception as error:
+        raise ModelUnavailableError(
+            f"Could not download the {spec.name.upper()} ImageNet weights from {spec.weights_url} "
+            f"({error.__class__.__name__}: {error}). Download that file by hand and save it as "
+            f"{spec.cached_weights_path()}, or set NST_VGG_WEIGHTS to the path of a weights file."
+        ) from error
+
+
+def _resolve_weights(spec: BackboneSpec) -> Path | None:
+    """The weights file to load, or None for a random initialisation."""
+    if spec.weights == "random":
+        log.warning(
+            "NST_VGG_WEIGHTS=random: the %s backbone has RANDOM weights. Results will not "
+            "look stylised; use this for tests and benchmarks only.",
+            spec.name,
+        )
+        return None
+    if spec.weights == "imagenet":
+        cached = spec.cached_weights_path()
+        return cached if cached.exists() else fetch_imagenet_weights(spec)
+    path = Path(spec.weights).expanduser()
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"NST_VGG_WEIGHTS points to {path}, which is not a file. Give the path of a "
+            f"{spec.name.upper()} weights file (.h5), or use 'imagenet' or 'random'."
+        )
+    return path
+
+
+def _build(spec: BackboneSpec) -> keras.Model:
+    layers = (*STYLE_LAYERS, CONTENT_LAYER)
+    base = BACKBONES[spec.name](include_top=False, weights=None, input_shape=(None, None, 3))
+    weights = _resolve_weights(spec)
+    if weights is not None:
+        try:
+            base.load_weights(weights)
+        except Exception as error:
+            raise ModelUnavailableError(
+                f"Could not read {spec.name.upper()} weights from {weights} "
+                f"({error.__class__.__name__}: {error}). The file may be truncated or made for "
+                "another network: delete it to download it again, or point NST_VGG_WEIGHTS "
+                "at a good copy."
+            ) from error
+    outputs = [base.get_layer(name).output for name in layers]
+    return keras.Model(base.input, outputs, name=f"{spec.name}_features")
+
+
+_models: dict[BackboneSpec, keras.Model] = {}
+_lock = threading.Lock()
+
+
+def load_backbone(spec: BackboneSpec | None = None) -> keras.Model:
+    """The shared feature extractor: style layer outputs, then the content layer's."""
+    spec = spec or BackboneSpec.from_env()
+    with _lock:
+        if spec not in _models:
+            _models[spec] = _build(spec)
+        return _models[spec]
+
+
+def preprocess(image: tf.Tensor) -> tf.Tensor:
+    """RGB in [0, 1] to the network's input: BGR, 0-255, ImageNet mean removed."""
+    bgr = tf.reverse(image, axis=[-1]) * 255.0
+    return bgr - tf.constant(IMAGENET_BGR_MEAN, dtype=image.dtype)

@@ -1,0 +1,52 @@
+"""What a running transfer reports to its caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The job waits for the device; ``position`` jobs are ahead of it."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a classic transfer, yielded every few steps and at the end.
+
+    ``image`` is the current result as uint8 H×W×3 at the output size.
+    ``state`` is ``"running"`` while steps remain, then ``"done"`` or
+    ``"stopped"`` (cancelled; ``image`` is the last good one).
+    """
+
+    step: int
+    total_steps: int
+    image: np.ndarray
+    content_cost: float
+    style_cost: float
+    tv_cost: float
+    total_cost: float
+    elapsed: float
+    iterations_per_second: float
+    state: str = "running"
+
+    @property
+    def eta(self) -> float:
+        """Seconds left at the current speed."""
+        if self.iterations_per_second <= 0:
+            return float("inf")
+        return (self.total_steps - self.step) / self.iterations_per_second
+
+    def summary(self) -> str:
+        """One line for a log or a status bar."""
+        eta = "" if self.state != "running" else f", ETA {self.eta:.0f} s"
+        return (
+            f"step {self.step}/{self.total_steps}: total {self.total_cost:.4g} "
+            f"(content {self.content_cost:.4g}, style {self.style_cost:.4g}, "
+            f"tv {self.tv_cost:.4g}), "
+            f"{self.iterations_per_second:.2f} it/s{eta}"
+        )
