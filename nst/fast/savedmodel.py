@@ -1,0 +1,61 @@
+"""The full TF-Hub Magenta model (or any SavedModel with its call signature).
+
+Its signature is ``model(content, style)[0] -> image``: it does not expose the
+style embedding. Two styles and strength are therefore mixed in pixel space
+(one network pass per style), and the model says so in ``blend_note``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_hub as hub
+
+from nst.errors import ModelUnavailableError
+from nst.fast.model import FastModel, run_padded, square_style, to_uint8
+
+
+class SavedModelModel(FastModel):
+    """A model called as ``model(content, style)``, mixing styles by output."""
+
+    mixes_embeddings = False
+    blend_note = (
+        "This model does not expose style embeddings: two styles are blended as a weighted "
+        "average of one result per style, and strength blends the result with the photo."
+    )
+
+    def __init__(self, source: str, handle: str) -> None:
+        self.source = source
+        try:
+            self._model = hub.load(handle)
+        except Exception as error:  # network, file system and format errors alike
+            raise ModelUnavailableError(
+                f"The fast-mode SavedModel {handle} could not be loaded ({error}). A TF-Hub "
+                "model is downloaded on first use into TFHUB_CACHE_DIR; without internet use "
+                "NST_FAST_MODEL=lite with its files in place, or a folder holding the model."
+            ) from None
+
+    def render(
+        self,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        weights: Sequence[float],
+        strength: float,
+        working_size: int,
+    ) -> np.ndarray:
+        squares = [
+            (weight, tf.constant(square_style(style)))
+            for style, weight in zip(styles, weights, strict=True)
+            if weight > 0
+        ]
+
+        def blend(batch: np.ndarray) -> np.ndarray:
+            pixels = tf.constant(batch)
+            styled = sum(
+                weight * self._model(pixels, square)[0].numpy() for weight, square in squares
+            )
+            return strength * styled + (1 - strength) * batch
+
+        return to_uint8(run_padded(blend, content, working_size))

@@ -1,0 +1,176 @@
+"""Magenta's TFLite pair: a style predictor and a transfer network.
+
+Styles and strength are mixed as 100-number style embeddings, so any blend
+costs one pass of the transfer network. Interpreters are not thread-safe:
+each model serialises its own calls.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nst.config import env_int
+from nst.errors import ModelUnavailableError
+from nst.fast.model import EmbeddingCache, FastModel, run_padded, square_style, to_uint8
+from nst.fast.resizable import with_input_size
+
+try:
+    from ai_edge_litert.interpreter import Interpreter
+except ImportError:
+    from tensorflow.lite import Interpreter
+
+SHAPES_KEPT = 4
+"""Transfer interpreters kept, one per working shape (each holds its activations)."""
+
+
+class TFLiteModel(FastModel):
+    """Style predictor + transfer network, mixing styles as embeddings."""
+
+    mixes_embeddings = True
+    blend_note = "Styles and strength are mixed as style embeddings, in one pass of the network."
+
+    def __init__(self, source: str, predictor: Path, transfer: Path) -> None:
+        self.source = source
+        self.files = (predictor, transfer)
+        self.embeddings = EmbeddingCache()
+        self._lock = threading.Lock()
+        self._predictor = _interpreter(_read(predictor), predictor)
+        self._predictor.allocate_tensors()
+        style_input = _only(self._predictor.get_input_details(), predictor, "input")
+        self._style_side = int(style_input["shape"][1])
+        self._style_index = style_input["index"]
+        embedding = _only(self._predictor.get_output_details(), predictor, "output")
+        self._embedding_index = embedding["index"]
+        self._embedding_size = int(np.prod(embedding["shape"]))
+        self._transfer_path = transfer
+        self._transfer_model = _read(transfer)
+        self._transfers: OrderedDict[tuple[int, int], tuple[Any, int, int, int]] = OrderedDict()
+        declared = _interpreter(self._transfer_model, transfer).get_input_details()
+        content = _image_input(declared, transfer)
+        with self._lock:
+            self._transfer_for(int(content["shape"][1]), int(content["shape"][2]))
+
+    def style_embedding(self, image: np.ndarray) -> np.ndarray:
+        """The style embedding (float32, flat) of a uint8 image; cached by its pixels."""
+        return self.embeddings.get(image, self._predict)
+
+    def transfer(self, content: np.ndarray, embedding: np.ndarray, working_size: int) -> np.ndarray:
+        """``content`` restyled by ``embedding``, uint8 at longest side ``working_size``."""
+        return to_uint8(
+            run_padded(lambda batch: self._run(batch, embedding), content, working_size)
+        )
+
+    def render(
+        self,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        weights: Sequence[float],
+        strength: float,
+        working_size: int,
+    ) -> np.ndarray:
+        embedding = sum(
+            weight * self.style_embedding(style)
+            for style, weight in zip(styles, weights, strict=True)
+            if weight > 0
+        )
+        if strength < 1:
+            embedding = strength * embedding + (1 - strength) * self.style_embedding(content)
+        return self.transfer(content, embedding, working_size)
+
+    def _predict(self, image: np.ndarray) -> np.ndarray:
+        with self._lock:
+            self._predictor.set_tensor(self._style_index, square_style(image, self._style_side))
+            self._predictor.invoke()
+            return self._predictor.get_tensor(self._embedding_index).reshape(-1).copy()
+
+    def _run(self, batch: np.ndarray, embedding: np.ndarray) -> np.ndarray:
+        with self._lock:
+            interpreter, content, bottleneck, output = self._transfer_for(*batch.shape[1:3])
+            interpreter.set_tensor(content, batch)
+            interpreter.set_tensor(
+                bottleneck, np.asarray(embedding, np.float32).reshape(1, 1, 1, -1)
+            )
+            interpreter.invoke()
+            return interpreter.get_tensor(output).copy()
+
+    def _transfer_for(self, height: int, width: int) -> tuple[Any, int, int, int]:
+        """A transfer interpreter allocated for one input shape (caller holds the lock).
+
+        The converted network's upsampling sizes are constants, so each shape
+        gets its own rescaled copy of the model; the last few are kept.
+        """
+        key = (height, width)
+        if key in self._transfers:
+            self._transfers.move_to_end(key)
+            return self._transfers[key]
+        path = self._transfer_path
+        interpreter = _interpreter(with_input_size(self._transfer_model, height, width), path)
+        inputs = interpreter.get_input_details()
+        content = _image_input(inputs, path)
+        others = [d for d in inputs if d["index"] != content["index"]]
+        bottleneck = _only(others, path, "embedding input")
+        if int(np.prod(bottleneck["shape"])) != self._embedding_size:
+            raise ModelUnavailableError(
+                f"The transfer network {path} takes a style embedding of shape "
+                f"{bottleneck['shape'].tolist()}, but the style predictor gives "
+                f"{self._embedding_size} numbers: the two files do not belong together."
+            )
+        interpreter.resize_tensor_input(content["index"], [1, height, width, 3])
+        interpreter.allocate_tensors()
+        output = _only(interpreter.get_output_details(), path, "output")
+        if tuple(output["shape"]) != (1, height, width, 3):
+            raise ModelUnavailableError(
+                f"The transfer network {path} gives {output['shape'].tolist()} for a "
+                f"{width}×{height} input; it cannot run at that size."
+            )
+        entry = (interpreter, content["index"], bottleneck["index"], output["index"])
+        self._transfers[key] = entry
+        while len(self._transfers) > SHAPES_KEPT:
+            self._transfers.popitem(last=False)
+        return entry
+
+
+def threads() -> int:
+    """CPU threads per interpreter (``NST_FAST_THREADS``, default: every core)."""
+    return max(1, env_int("NST_FAST_THREADS", os.cpu_count() or 1))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ModelUnavailableError(
+            f"The fast-mode model file {path} cannot be read ({error.strerror or error})."
+        ) from None
+
+
+def _interpreter(model: bytes, path: Path) -> Any:
+    """An interpreter on ``model`` (the bytes of ``path``), or an error naming the file."""
+    try:
+        return Interpreter(model_content=model, num_threads=threads())
+    except Exception as error:  # the runtime reports a damaged file with assorted types
+        raise ModelUnavailableError(
+            f"The fast-mode model file {path} is damaged or not a TFLite model ({error}). "
+            "Delete it and download it again (python -m nst download), or replace it."
+        ) from None
+
+
+def _image_input(details: list[dict[str, Any]], path: Path) -> dict[str, Any]:
+    images = [d for d in details if len(d["shape"]) == 4 and d["shape"][3] == 3]
+    return _only(images, path, "RGB image input")
+
+
+def _only(details: list[dict[str, Any]], path: Path, what: str) -> dict[str, Any]:
+    if len(details) != 1:
+        raise ModelUnavailableError(
+            f"The fast-mode model file {path} has {len(details)} tensors where one {what} "
+            "was expected: it is not a Magenta style predictor / transfer network."
+        )
+    return details[0]
