@@ -24,7 +24,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GRADIO_SERVER_NAME=0.0.0.0 \
     GRADIO_SERVER_PORT=7860
 
-RUN useradd -m -u 1000 user
+# The app folder belongs to the user: Gradio writes its .gradio/ caches next to the app.
+RUN useradd -m -u 1000 user && install -d -o user -g user /home/user/app
 WORKDIR /home/user/app
 
 # Dependencies first, so that editing the app does not reinstall them. The
