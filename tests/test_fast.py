@@ -1,0 +1,265 @@
+"""Fast mode: the real Magenta TFLite pair (when ../shared has it), a tiny hub-style
+SavedModel, and every way a model can be missing, damaged or undownloadable."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nst.colors import keep_content_colors
+from nst.errors import ModelUnavailableError
+from nst.fast import (
+    fast_model_files,
+    fetch_fast_model,
+    load_fast_model,
+    sources,
+    stylize_fast,
+)
+from nst.fast import run as fast_run
+from nst.images import fit_longest_side, load_image
+from nst.scheduler import Scheduler
+from nst.settings import FastSettings
+
+CONTENT = "content/tubingen.jpg"  # 1024×768
+STARRY = "styles/starry_night.jpg"
+WAVE = "styles/great_wave.jpg"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Nothing a test does lands in the real model cache or depends on the caller's env."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NST_CACHE_DIR", str(cache))
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub"))
+    for name in ("NST_FAST_MODEL", "NST_FAST_TRANSFER", "NST_FAST_MAX_WORKING"):
+        monkeypatch.delenv(name, raising=False)
+    return cache
+
+
+@pytest.fixture
+def real(magenta_dir: Path, shared_image):
+    """Stylise with the real models in ../shared; images named relative to ../shared/images."""
+
+    def stylize(content=CONTENT, styles=(STARRY,), **settings) -> np.ndarray:
+        content = shared_image(content) if isinstance(content, str) else content
+        paths = [shared_image(style) for style in styles]
+        return stylize_fast(content, paths, FastSettings(**settings), model=str(magenta_dir))
+
+    return stylize
+
+
+def rounded(side: int, scale: float) -> int:
+    return math.floor(side * scale + 0.5)
+
+
+# --- the real TFLite models --------------------------------------------------------------
+
+
+def test_output_has_the_requested_size_for_any_aspect_ratio(real, shared_image):
+    out = real(size=512)
+    assert out.dtype == np.uint8
+    assert out.shape == (384, 512, 3)
+    assert 0 < out.mean() < 255 and out.std() > 10
+
+    odd = load_image(shared_image(CONTENT))[:517, 3:704]  # 701×517: no side a multiple of 4
+    out = real(odd, size=300)
+    assert out.shape == (rounded(517, 300 / 701), 300, 3)
+
+
+def test_network_runs_at_the_working_size(magenta_dir: Path, shared_image):
+    model = load_fast_model(str(magenta_dir))
+    content = load_image(shared_image(CONTENT))
+    embedding = model.style_embedding(load_image(shared_image(STARRY)))
+    assert embedding.shape == (100,)
+    for working in (301, 480):
+        out = model.transfer(content, embedding, working)
+        assert out.shape == (rounded(768, working / 1024), working, 3)
+
+
+def test_result_moves_toward_the_style(real, shared_image):
+    content = fit_longest_side(load_image(shared_image(CONTENT)), 256)
+    style = load_image(shared_image(STARRY)).reshape(-1, 3).mean(axis=0)
+    out = real(size=256)
+    assert np.abs(out.astype(int) - content).mean() > 20
+    before = np.linalg.norm(content.reshape(-1, 3).mean(axis=0) - style)
+    after = np.linalg.norm(out.reshape(-1, 3).mean(axis=0) - style)
+    assert after < 0.5 * before
+
+
+def test_weights_one_zero_equal_the_first_style_alone(real):
+    alone = real(size=256)
+    blended = real(styles=(STARRY, WAVE), style_weights=(1.0, 0.0), size=256)
+    mixed = real(styles=(STARRY, WAVE), size=256)
+    assert np.array_equal(alone, blended)
+    assert not np.array_equal(alone, mixed)
+
+
+def test_strength_moves_monotonically_from_the_contents_own_style(real):
+    own = real(strength=0.0, size=256).astype(float)
+    distances = [np.abs(real(strength=s, size=256) - own).mean() for s in (0.0, 0.5, 1.0)]
+    assert distances[0] == 0
+    assert distances[0] < distances[1] < distances[2]
+
+
+def test_same_input_gives_the_same_output(real):
+    assert np.array_equal(real(size=256), real(size=256))
+
+
+def test_repeated_styles_hit_the_embedding_cache(real, magenta_dir: Path):
+    model = load_fast_model(str(magenta_dir))
+    model.embeddings.clear()
+    real(size=128, strength=0.5)
+    first = model.embeddings.info()
+    assert first.misses == 2  # the style's embedding and the content's own
+    real(size=128, strength=0.5)
+    second = model.embeddings.info()
+    assert second.misses == first.misses
+    assert second.hits == first.hits + 2
+
+
+def test_preserve_colors_keeps_the_contents_chroma(real, shared_image):
+    plain = real(size=256)
+    kept = real(size=256, preserve_colors=True)
+    target = fit_longest_side(load_image(shared_image(CONTENT)), 256)
+    assert np.array_equal(kept, keep_content_colors(plain, target))
+
+
+def test_jobs_go_through_the_scheduler(real, monkeypatch: pytest.MonkeyPatch):
+    scheduler = Scheduler()
+    monkeypatch.setattr(fast_run, "SCHEDULER", scheduler)
+    real(size=64)
+    assert scheduler.peak_running_jobs == 1
+
+
+def test_env_picks_the_model_and_prefers_the_fp16_transfer(magenta_dir, monkeypatch):
+    monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
+    roles = {role: path for role, path, present in fast_model_files() if present}
+    assert "predict" in roles["style predictor"].name
+    assert "f16" in roles["transfer network"].name
+    monkeypatch.setenv("NST_FAST_TRANSFER", "quantized")
+    assert (
+        "quantized"
+        in dict((role, path) for role, path, _ in fast_model_files())["transfer network"].name
+    )
+    assert load_fast_model().mixes_embeddings
+
+
+# --- a tiny SavedModel with the TF-Hub model's call signature ------------------------------
+
+
+def test_hub_style_savedmodel_blends_outputs_and_says_so(tmp_path: Path):
+    import tensorflow as tf
+
+    class ColourBlend(tf.Module):
+        """Half the content, half the style's mean colour: easy to predict."""
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([1, None, None, 3], tf.float32),
+                tf.TensorSpec([1, None, None, 3], tf.float32),
+            ]
+        )
+        def __call__(self, content, style):
+            colour = tf.reduce_mean(style, axis=[1, 2], keepdims=True)
+            return [0.5 * content + 0.5 * colour]
+
+    folder = tmp_path / "savedmodel"
+    tf.saved_model.save(ColourBlend(), str(folder))
+
+    def solid(rgb, shape):
+        return np.full((*shape, 3), rgb, np.uint8)
+
+    content, red, blue = (
+        solid(100, (60, 90)),
+        solid((255, 0, 0), (40, 40)),
+        solid((0, 0, 255), (40, 40)),
+    )
+    settings = FastSettings(size=75, strength=0.5, style_weights=(3.0, 1.0))
+    out = stylize_fast(content, [red, blue], settings, model=str(folder))
+    assert out.shape == (50, 75, 3)
+    styled = 0.5 * 100 + 0.5 * (0.75 * np.array([255, 0, 0]) + 0.25 * np.array([0, 0, 255]))
+    assert np.allclose(out.reshape(-1, 3), 0.5 * styled + 0.5 * 100, atol=1)
+
+    model = load_fast_model(str(folder))
+    assert model.mixes_embeddings is False
+    assert "average" in model.blend_note
+    assert fast_model_files(str(folder)) == [("SavedModel", folder.resolve(), True)]
+
+
+def test_hub_source_lists_its_cache_folder(tmp_path: Path):
+    [(role, path, present)] = fast_model_files("hub")
+    assert role == "SavedModel" and not present
+    assert path.parent == tmp_path / "tfhub"
+
+
+# --- missing, damaged and undownloadable models -----------------------------------------
+
+
+def test_unknown_source_is_refused():
+    with pytest.raises(ModelUnavailableError, match="neither 'lite', 'hub'"):
+        load_fast_model("/no/such/folder")
+
+
+def test_missing_model_file_is_named(tmp_path: Path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "style_transfer.tflite").write_bytes(b"x")
+    with pytest.raises(ModelUnavailableError, match=r"\*predict\*\.tflite"):
+        load_fast_model(str(folder))
+
+
+def test_corrupt_model_file_is_named(tmp_path: Path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("style_predict.tflite", "style_transfer.tflite"):
+        (folder / name).write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(ModelUnavailableError, match=r"style_predict\.tflite"):
+        load_fast_model(str(folder))
+
+
+def test_corrupt_transfer_network_is_named(tmp_path: Path, magenta_dir: Path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "style_predict.tflite").symlink_to(magenta_dir / "style_predict_quantized_256.tflite")
+    (folder / "style_transfer.tflite").write_bytes(np.random.default_rng(1).bytes(4096))
+    with pytest.raises(ModelUnavailableError, match=r"style_transfer\.tflite"):
+        load_fast_model(str(folder))
+
+
+def test_failed_download_names_the_url_and_the_cache_path(private_cache, monkeypatch):
+    url = "http://127.0.0.1:9/x"
+    monkeypatch.setattr(sources, "DOWNLOAD_TIMEOUT_S", 2.0)
+    monkeypatch.setitem(sources.LITE_FILES, "style predictor", ("predictor.tflite", url))
+    expected = private_cache / "magenta" / "predictor.tflite"
+    assert ("style predictor", expected, False) in fast_model_files("lite")
+    with pytest.raises(ModelUnavailableError) as caught:
+        load_fast_model("lite")
+    assert url in str(caught.value) and str(expected) in str(caught.value)
+    assert list(expected.parent.iterdir()) == []  # no partial file left behind
+
+
+def test_download_refuses_an_answer_that_is_not_a_model(tmp_path: Path):
+    page = tmp_path / "page.html"
+    page.write_text("<html>sign in</html>")
+    target = tmp_path / "cache" / "model.tflite"
+    with pytest.raises(ModelUnavailableError, match="not a TFLite file"):
+        sources.download(page.as_uri(), target)
+    assert not target.exists()
+
+
+def test_fetch_downloads_the_lite_pair_into_the_cache(private_cache, magenta_dir, monkeypatch):
+    for role, file_name in (
+        ("style predictor", "style_predict_quantized_256.tflite"),
+        ("transfer network", "style_transfer_f16_384.tflite"),
+    ):
+        name = sources.LITE_FILES[role][0]
+        monkeypatch.setitem(sources.LITE_FILES, role, (name, (magenta_dir / file_name).as_uri()))
+    seen: list[tuple[str, int, int]] = []
+    paths = fetch_fast_model("lite", progress=lambda *args: seen.append(args))
+    assert [p.parent for p in paths] == [private_cache / "magenta"] * 2
+    assert all(present for _, _, present in fast_model_files("lite"))
+    assert seen and seen[-1][1] == paths[-1].stat().st_size
+    assert load_fast_model("lite").source == "lite"
