@@ -80,9 +80,9 @@ class ClassicSettings(Settings):
     """Parameters of an optimisation-based (Gatys) transfer."""
 
     iterations: int = 200
-    content_weight: float = 1.0
+    content_weight: float = 20.0
     style_weight: float = 1.0
-    tv_weight: float = 1.0
+    tv_weight: float = 300.0
     learning_rate: float = 0.02
     size: int = 512
     style_scale: float = 1.0

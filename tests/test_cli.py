@@ -1,0 +1,88 @@
+"""``python -m nst`` end to end, in a subprocess as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst.images import read_png_params
+from tests.conftest import REPO
+
+
+def nst(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NST_VGG_WEIGHTS": "random", "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "nst", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    paths = {}
+    for name, shape in {"photo.jpg": (60, 90), "a.png": (64, 64), "b.png": (50, 70)}.items():
+        paths[name] = tmp_path / name
+        Image.fromarray(rng.integers(0, 256, (*shape, 3), dtype=np.uint8)).save(paths[name])
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    return paths
+
+
+def test_two_styles_make_a_png_with_its_parameters(tmp_path, images):
+    out = tmp_path / "out.png"
+    result = nst(
+        str(images["photo.jpg"]),
+        "--style",
+        str(images["a.png"]),
+        "--style",
+        str(images["b.png"]),
+        "--style-weights",
+        "0.7",
+        "0.3",
+        "--size",
+        "48",
+        "--iterations",
+        "4",
+        "--preview-every",
+        "2",
+        "-o",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stdout.splitlines() if line.startswith("step ")]
+    assert len(progress) == 2 and "it/s" in progress[0] and "ETA" in progress[0]
+    with Image.open(out) as saved:
+        assert saved.format == "PNG" and saved.size == (48, 32)
+    params = read_png_params(out)
+    assert params["mode"] == "classic"
+    assert params["styles"] == ["a.png", "b.png"]
+    assert params["style_weights"] == pytest.approx([0.7, 0.3])
+    assert params["iterations"] == 4 and params["size"] == 48
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["notes.jpg", "--style", "a.png"], "not an image"),
+        (["photo.jpg", "--style", "a.png", "--iterations", "-3"], "iterations"),
+        (["photo.jpg", "--style", "a.png", "--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, images, args, words):
+    result = nst(*args, "-o", str(tmp_path / "x.png"), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1 and words in lines[0].lower(), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()
