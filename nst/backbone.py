@@ -8,6 +8,7 @@ for layers it doesn't use.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +54,25 @@ class BackboneSpec:
         return WEIGHTS_URL.format(name=self.name, file=self.weights_file)
 
     def cached_weights_path(self) -> Path:
-        """Where Keras keeps the downloaded ImageNet weights (``KERAS_HOME``)."""
-        return Path(keras.config.keras_home()) / "models" / self.weights_file
+        """Where the downloaded ImageNet weights are kept (``KERAS_HOME``/models)."""
+        return keras_home() / "models" / self.weights_file
+
+
+def keras_home() -> Path:
+    """Keras's cache folder: ``KERAS_HOME``, else ``~/.keras``."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
 
 
 def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
     """The ImageNet weights file, downloaded by Keras into its cache on first use."""
     try:
         return Path(
-            keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir="models")
+            keras.utils.get_file(
+                spec.weights_file,
+                spec.weights_url,
+                cache_dir=str(keras_home()),
+                cache_subdir="models",
+            )
         )
     except Exception as error:
         raise ModelUnavailableError(
