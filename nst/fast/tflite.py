@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,8 +25,15 @@ try:
 except ImportError:
     from tensorflow.lite import Interpreter
 
-SHAPES_KEPT = 4
-"""Transfer interpreters kept, one per working shape (each holds its activations)."""
+
+class _Transfer(NamedTuple):
+    """A transfer interpreter allocated for one input shape, and its tensor indices."""
+
+    shape: tuple[int, int]
+    interpreter: Any
+    content: int
+    bottleneck: int
+    output: int
 
 
 class TFLiteModel(FastModel):
@@ -51,7 +57,7 @@ class TFLiteModel(FastModel):
         self._embedding_size = int(np.prod(embedding["shape"]))
         self._transfer_path = transfer
         self._transfer_model = _read(transfer)
-        self._transfers: OrderedDict[tuple[int, int], tuple[Any, int, int, int]] = OrderedDict()
+        self._transfer: _Transfer | None = None
         declared = _interpreter(self._transfer_model, transfer).get_input_details()
         content = _image_input(declared, transfer)
         with self._lock:
@@ -92,24 +98,23 @@ class TFLiteModel(FastModel):
 
     def _run(self, batch: np.ndarray, embedding: np.ndarray) -> np.ndarray:
         with self._lock:
-            interpreter, content, bottleneck, output = self._transfer_for(*batch.shape[1:3])
-            interpreter.set_tensor(content, batch)
-            interpreter.set_tensor(
-                bottleneck, np.asarray(embedding, np.float32).reshape(1, 1, 1, -1)
-            )
-            interpreter.invoke()
-            return interpreter.get_tensor(output).copy()
+            run = self._transfer_for(*batch.shape[1:3])
+            run.interpreter.set_tensor(run.content, batch)
+            bottleneck = np.asarray(embedding, np.float32).reshape(1, 1, 1, -1)
+            run.interpreter.set_tensor(run.bottleneck, bottleneck)
+            run.interpreter.invoke()
+            return run.interpreter.get_tensor(run.output).copy()
 
-    def _transfer_for(self, height: int, width: int) -> tuple[Any, int, int, int]:
-        """A transfer interpreter allocated for one input shape (caller holds the lock).
+    def _transfer_for(self, height: int, width: int) -> _Transfer:
+        """The transfer interpreter allocated for this input shape (caller holds the lock).
 
-        The converted network's upsampling sizes are constants, so each shape
-        gets its own rescaled copy of the model; the last few are kept.
+        The converted network's upsampling sizes are constants, so a new shape
+        needs a rescaled copy of the model. Only the latest shape is kept: at
+        1024 px an interpreter holds over a gigabyte of activations.
         """
-        key = (height, width)
-        if key in self._transfers:
-            self._transfers.move_to_end(key)
-            return self._transfers[key]
+        if self._transfer is not None and self._transfer.shape == (height, width):
+            return self._transfer
+        self._transfer = None  # free the old activations before allocating new ones
         path = self._transfer_path
         interpreter = _interpreter(with_input_size(self._transfer_model, height, width), path)
         inputs = interpreter.get_input_details()
@@ -130,11 +135,10 @@ class TFLiteModel(FastModel):
                 f"The transfer network {path} gives {output['shape'].tolist()} for a "
                 f"{width}×{height} input; it cannot run at that size."
             )
-        entry = (interpreter, content["index"], bottleneck["index"], output["index"])
-        self._transfers[key] = entry
-        while len(self._transfers) > SHAPES_KEPT:
-            self._transfers.popitem(last=False)
-        return entry
+        self._transfer = _Transfer(
+            (height, width), interpreter, content["index"], bottleneck["index"], output["index"]
+        )
+        return self._transfer
 
 
 def threads() -> int:
