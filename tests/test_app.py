@@ -1,0 +1,247 @@
+"""The web app, driven over HTTP with gradio_client as an API user would.
+
+One server runs for the whole module (random VGG, tiny images); fast-mode
+tests use the real Magenta models and skip when they are absent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.client import Job
+from gradio_client.exceptions import AppError
+from gradio_client.utils import Status
+from PIL import Image
+
+import app
+from nst.images import read_png_params
+
+MAX_QUEUE = 5
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The app, served in this process on a free port; yields its URL."""
+    demo = app.build_demo()
+    _, url, _ = app.launch(
+        demo, max_queue=MAX_QUEUE, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
+    )
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 300×200 "photo", two styles and a file that only pretends to be a PNG."""
+    folder = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:200, 0:300]
+    photo = np.stack([x * 255 // 300, y * 255 // 200, (x + y) % 256], axis=-1).astype(np.uint8)
+    paths = {
+        "photo": folder / "photo.png",
+        "style_a": folder / "style_a.png",
+        "style_b": folder / "style_b.jpg",
+        "not_an_image": folder / "notes.png",
+    }
+    Image.fromarray(photo).save(paths["photo"])
+    Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)).save(paths["style_a"])
+    Image.fromarray(rng.integers(0, 256, (80, 120, 3), dtype=np.uint8)).save(paths["style_b"])
+    paths["not_an_image"].write_text("shopping list: eggs, flour\n")
+    return paths
+
+
+def client(url: str) -> Client:
+    """A new API client: its own session, so its own queue place and Stop button."""
+    return Client(url, verbose=False)
+
+
+def classic_job(api: Client, images: dict[str, Path], **overrides: object) -> Job:
+    """A small two-style classic job (6 steps at 64 px, previews every 2)."""
+    inputs = {
+        "content": handle_file(images["photo"]),
+        "style_1": handle_file(images["style_a"]),
+        "style_2": handle_file(images["style_b"]),
+        "style_mix": 0.7,
+        "size": 64,
+        "iterations": 6,
+        "preview_every": 2,
+    }
+    return api.submit(**{**inputs, **overrides}, api_name="/classic")
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def test_endpoints_name_their_parameters(server: str) -> None:
+    endpoints = client(server).view_api(print_info=False, return_format="dict")
+    named = endpoints["named_endpoints"]
+    assert set(named) == {"/classic", "/fast", "/stop"}
+    assert not endpoints["unnamed_endpoints"]
+    assert [p["parameter_name"] for p in named["/classic"]["parameters"]] == [
+        "content",
+        "style_1",
+        "style_2",
+        "style_mix",
+        "iterations",
+        "content_weight",
+        "style_weight",
+        "tv_weight",
+        "size",
+        "style_scale",
+        "init",
+        "preserve_colors",
+        "seed",
+        "preview_every",
+    ]
+    assert [p["parameter_name"] for p in named["/fast"]["parameters"]] == [
+        "content",
+        "style_1",
+        "style_2",
+        "style_mix",
+        "size",
+        "strength",
+        "preserve_colors",
+    ]
+    style_2 = named["/classic"]["parameters"][2]
+    assert style_2["parameter_has_default"] and style_2["parameter_default"] is None
+
+
+def test_classic_streams_previews_then_a_png_with_its_settings(
+    server: str, images: dict[str, Path]
+) -> None:
+    from nst.engine import get_engine
+
+    job = classic_job(client(server), images)
+    updates = list(job)
+    previews = [image for image, *_ in updates if isinstance(image, str)]
+    assert len(previews) == 3  # steps 2, 4 and the final 6
+    assert all(Image.open(p).size == (64, 43) for p in previews)
+    assert any("Running" in status and "step 2/6" in status for _, status, *_ in updates)
+    _, status, costs, png = updates[-1]
+    assert "Done" in status
+    assert {row[1] for row in costs["data"]} == {"total", "content", "style", "tv"}
+    params = read_png_params(png)
+    assert params["mode"] == "classic"
+    assert params["styles"] == ["style_a.png", "style_b.jpg"]
+    assert params["style_weights"] == pytest.approx([0.7, 0.3])
+    assert params["steps_done"] == 6
+    assert Image.open(png).size == (64, 43)
+    list(classic_job(client(server), images, size=96))
+    assert get_engine().traces() == 1  # one model and one trace for every job and size
+
+
+def test_fast_returns_the_requested_size(
+    server: str, images: dict[str, Path], magenta_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
+    image, status, png = client(server).predict(
+        content=handle_file(images["photo"]),
+        style_1=handle_file(images["style_a"]),
+        size=256,
+        strength=0.8,
+        api_name="/fast",
+    )
+    assert Image.open(image).size == (256, 171)
+    assert "Done" in status
+    params = read_png_params(png)
+    assert params["mode"] == "fast"
+    assert params["strength"] == 0.8
+    assert Image.open(png).size == (256, 171)
+
+
+def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
+    server: str, images: dict[str, Path]
+) -> None:
+    first_client, second_client = client(server), client(server)
+    first = classic_job(first_client, images, iterations=300, preview_every=1, style_2=None)
+    wait_for(lambda: first.status().code == Status.ITERATING)
+    second = classic_job(second_client, images)
+    wait_for(lambda: second.status().code == Status.IN_QUEUE and second.status().rank == 0)
+    assert not first.done()
+
+    started = time.monotonic()
+    second_client.predict(api_name="/stop")  # another session's Stop leaves it running
+    time.sleep(1)
+    assert not first.done()
+    first_client.predict(api_name="/stop")
+    first.result(timeout=30)
+    assert time.monotonic() - started < 30
+    _, status, _, png = first.outputs()[-1]
+    assert "Stopped" in status
+    steps = read_png_params(png)["steps_done"]
+    assert 0 < steps < 300
+    assert f"step {steps}/300" in status
+    assert Image.open(png).size == (64, 43)  # the last image, kept
+
+    _, status, _, _ = second.result(timeout=60)
+    assert "Done" in status
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"content": "not_an_image", "style_1": "style_a"}, "is not an image Pillow can read"),
+        ({"content": "photo", "style_1": None}, "Choose a style"),
+        ({"content": None, "style_1": "style_a"}, "Upload a content photo"),
+    ],
+)
+def test_bad_input_gets_a_readable_message(
+    server: str, images: dict[str, Path], inputs: dict[str, str | None], message: str
+) -> None:
+    files = {name: handle_file(images[key]) if key else None for name, key in inputs.items()}
+    with pytest.raises(AppError) as error:
+        client(server).predict(**files, size=64, iterations=1, api_name="/classic")
+    assert message in str(error.value)
+    assert "Traceback" not in str(error.value)
+    assert "/tmp" not in str(error.value)
+
+
+def test_sliders_refuse_more_than_the_host_caps(server: str, images: dict[str, Path]) -> None:
+    caps = app.classic_caps()
+    with pytest.raises(AppError, match="greater than maximum"):
+        classic_job(client(server), images, size=caps.size + 16).result(timeout=30)
+
+
+def test_caps_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NST_MAX_CLASSIC_SIZE", "256")
+    monkeypatch.setenv("NST_MAX_ITERATIONS", "50")
+    caps = app.classic_caps()
+    assert (caps.size, caps.iterations) == (256, 50)
+    assert "NST_MAX_CLASSIC_SIZE" in caps.note() and "256 px" in caps.note()
+    monkeypatch.setenv("NST_MAX_CLASSIC_SIZE", "99999")
+    assert app.classic_caps().size == app.ClassicSettings.LIMITS["size"][1]
+
+
+def test_stop_reaches_a_job_still_waiting_and_only_this_session() -> None:
+    switches = app.StopSwitches()
+    running = switches.claim("tab-1")  # an API job: no flag armed beforehand
+    switches.arm("tab-1")  # the page's next job, waiting in the queue
+    assert switches.stop("tab-2") == 0
+    assert switches.stop("tab-1") == 2
+    assert running.is_set()
+    waiting = switches.claim("tab-1")
+    assert waiting.is_set()  # it stops as soon as it starts
+    switches.release("tab-1", running)
+    switches.release("tab-1", waiting)
+    assert switches.stop("tab-1") == 0
+    assert not switches.claim("tab-1").is_set()
+
+
+def test_command_line_defaults_follow_gradio_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    monkeypatch.setenv("NST_MAX_QUEUE", "3")
+    args = app.parse_args([])
+    assert (args.host, args.port, args.max_queue, args.share) == ("0.0.0.0", 7999, 3, False)
+    args = app.parse_args(["--host", "127.0.0.1", "--port", "8000", "--share", "--preload"])
+    assert (args.host, args.port, args.share, args.preload) == ("127.0.0.1", 8000, True, True)
