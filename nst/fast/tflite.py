@@ -22,8 +22,10 @@ from nst.fast.resizable import with_input_size
 
 try:
     from ai_edge_litert.interpreter import Interpreter
-except ImportError:
-    from tensorflow.lite import Interpreter
+except ImportError:  # the older runtime bundled with TensorFlow
+    import tensorflow as tf
+
+    Interpreter = tf.lite.Interpreter
 
 
 class _Transfer(NamedTuple):
