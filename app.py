@@ -10,6 +10,7 @@ Run ``python app.py --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import math
 import shutil
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ CSS = """
 #status { min-height: 3.2em; padding: 0.4em 0.8em; border-radius: 8px;
           background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
 .caps-note { font-size: 0.85em; opacity: 0.8; }
+#style-gallery .grid-wrap { min-height: 0; }
+#style-gallery .caption-label { white-space: normal; font-size: 0.72em; line-height: 1.2; }
 """
 
 
@@ -146,7 +149,7 @@ class StopSwitches:
 STOPS = StopSwitches()
 
 
-def _image_input(label: str, height: int) -> gr.Image:
+def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
     """An upload passed on untouched (as a path), refused in the library's words.
 
     ``gr.Image`` opens each upload with Pillow before the handler runs, so a
@@ -160,6 +163,7 @@ def _image_input(label: str, height: int) -> gr.Image:
         image_mode=None,
         sources=["upload", "clipboard"],
         height=height,
+        elem_id=elem_id,
     )
     gradio_preprocess = component.preprocess
 
@@ -199,7 +203,10 @@ def _need_content(content: str | None) -> str:
 
 @cache
 def _results_root() -> Path:
-    return Path(tempfile.mkdtemp(prefix="dual-nst-results-"))
+    """This process's folder of downloadable results, removed when it exits."""
+    root = Path(tempfile.mkdtemp(prefix="dual-nst-results-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
@@ -228,18 +235,18 @@ def _params(content: str, styles: Sequence[str], settings: ClassicSettings | Fas
 
 def _status(event: Progress) -> str:
     if event.state == "done":
-        return f"✅ **Done**: {event.step} steps in {event.elapsed:.1f} s."
+        return f"**Done**: {event.step} steps in {event.elapsed:.1f} s."
     if event.state == "stopped":
         return (
-            f"⏹️ **Stopped** at step {event.step}/{event.total_steps} after "
+            f"**Stopped** at step {event.step}/{event.total_steps} after "
             f"{event.elapsed:.1f} s; the last image is kept."
         )
-    return f"⚙️ **Running**: {event.summary()}"
+    return f"**Running**: {event.summary()}"
 
 
 def _queued(position: int) -> str:
     ahead = "1 job is" if position == 1 else f"{position} jobs are"
-    return f"⏳ **Queued**: you are number {position + 1} in line; {ahead} ahead of you."
+    return f"**Queued**: you are number {position + 1} in line; {ahead} ahead of you."
 
 
 def _costs_frame(history: list[Progress]) -> pd.DataFrame:
@@ -293,7 +300,7 @@ def classic(
     cancel = STOPS.claim(session)
     try:
         if cancel.is_set():
-            yield gr.skip(), "⏹️ **Stopped** before it started.", gr.skip(), gr.skip()
+            yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
             return
         settings = ClassicSettings(
             iterations=int(iterations),
@@ -310,7 +317,7 @@ def classic(
         yield from _classic_updates(content, style_1, style_2, style_mix, settings, cancel)
     except Exception as error:
         failure = _fail(error)
-        yield gr.skip(), f"❌ **Failed**: {failure.message}", gr.skip(), gr.skip()
+        yield gr.skip(), f"**Failed**: {failure.message}", gr.skip(), gr.skip()
         raise failure from None
     finally:
         STOPS.release(session, cancel)
@@ -333,7 +340,7 @@ def _classic_updates(
         raise gr.Error(f"Start from must be one of {', '.join(INIT_CHOICES)}.")
     settings = replace(settings, style_weights=weights)
     events = stylize(content, styles, settings, cancel=cancel)
-    yield gr.skip(), "⚙️ **Starting**…", None, None
+    yield gr.skip(), "**Starting**…", None, None
     history: list[Progress] = []
     for event in events:
         if isinstance(event, Queued):
@@ -377,18 +384,25 @@ def fast(
         image = stylize_fast(content, styles, settings)
     except Exception as error:
         raise _fail(error) from None
-    status = f"✅ **Done** in {time.perf_counter() - started:.1f} s."
+    status = f"**Done** in {time.perf_counter() - started:.1f} s."
     if not model.mixes_embeddings and (len(styles) > 1 or strength < 1):
         status += f" {model.blend_note}"
     return image, status, _save_result(image, "fast", _params(content, styles, settings))
 
 
-WAITING = "⏳ **Waiting** for the device…"
+WAITING = "**Waiting** for the device…"
 
 
 def _session(request: gr.Request | None) -> str:
     """Whose stop flags: the browser tab or API client (one key for direct calls)."""
     return (request.session_hash if request else None) or ""
+
+
+def after_failure(status: str) -> Any:
+    """A job refused before it ran (e.g. an upload that is no image) leaves no stale "Waiting"."""
+    if status == WAITING:
+        return "**Failed**: nothing ran; the message at the top right says why."
+    return gr.skip()
 
 
 def arm_stop(request: gr.Request) -> str:
@@ -548,10 +562,10 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_id="header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
-                content = _image_input("Content photo", 300)
+                content = _image_input("Content photo", 300, "content")
                 with gr.Row():
-                    style_1 = _image_input("Style 1", 200)
-                    style_2 = _image_input("Style 2 (optional)", 200)
+                    style_1 = _image_input("Style 1", 200, "style-1")
+                    style_2 = _image_input("Style 2 (optional)", 200, "style-2")
                 style_mix = gr.Slider(
                     0,
                     1,
@@ -570,19 +584,20 @@ def build_demo() -> gr.Blocks:
                         [(str(item.path), item.caption) for item in items],
                         show_label=False,
                         columns=4,
-                        height="auto",
+                        height=None,
                         allow_preview=False,
+                        buttons=[],
                         object_fit="cover",
                         elem_id="style-gallery",
                     )
             with gr.Column(scale=6):
                 with gr.Tabs():
-                    with gr.Tab("Classic: fine, step by step"):
+                    with gr.Tab("Classic: fine, step by step") as classic_tab:
                         classic_settings = _classic_controls(caps)
                         with gr.Row():
                             classic_button = gr.Button("Launch", variant="primary")
                             stop_button = gr.Button("Stop", variant="stop")
-                    with gr.Tab("Fast: one pass"):
+                    with gr.Tab("Fast: one pass") as fast_tab:
                         fast_settings = _fast_controls()
                         fast_button = gr.Button("Launch", variant="primary")
                 status = gr.Markdown(
@@ -593,19 +608,15 @@ def build_demo() -> gr.Blocks:
                 result = gr.Image(
                     label="Result",
                     type="numpy",
-                    format="png",
+                    format="jpeg",  # ~100× cheaper to encode per preview than PNG
                     interactive=False,
                     height=420,
                     buttons=["fullscreen"],
                     elem_id="result",
                 )
-                download = gr.File(
-                    label="Full-size PNG, with its settings in the metadata",
-                    interactive=False,
-                    height=60,
-                )
+                download = gr.DownloadButton("Download full-size PNG (settings in its metadata)")
                 plot = gr.LinePlot(
-                    x="step", y="log10 cost", color="term", label="Costs (classic)", height=220
+                    x="step", y="log10 cost", color="term", label="Costs (classic)", height=280
                 )
         images = [content, style_1, style_2, style_mix]
         _examples(items, images)
@@ -616,29 +627,33 @@ def build_demo() -> gr.Blocks:
             "show_progress": "minimal",
             "show_progress_on": [status],
         }
-        classic_button.click(arm_stop, outputs=status, queue=False, api_visibility="private").then(
+        private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
+        classic_button.click(arm_stop, outputs=status, **private).then(
             classic,
             inputs=images + classic_settings,
             outputs=[result, status, plot, download],
             api_name="classic",
             **transfer,
-        )
-        fast_button.click(
-            lambda: WAITING, outputs=status, queue=False, api_visibility="private"
-        ).then(
+        ).failure(after_failure, inputs=status, outputs=status, **private)
+        fast_button.click(lambda: WAITING, outputs=status, **private).then(
             fast,
             inputs=images + fast_settings,
             outputs=[result, status, download],
             api_name="fast",
             **transfer,
-        )
+        ).failure(after_failure, inputs=status, outputs=status, **private)
         stop_button.click(stop, api_name="stop", queue=False)
+        for tab, shows_costs in ((classic_tab, True), (fast_tab, False)):
+            tab.select(
+                partial(gr.update, visible=shows_costs),
+                outputs=plot,
+                **private,
+            )
         gallery.select(
             _gallery_picker(items),
             inputs=target,
             outputs=[style_1, style_2],
-            queue=False,
-            api_visibility="private",
+            **private,
         )
     return demo
 
