@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
@@ -45,7 +45,7 @@ CPU_CAPS = (512, 300)
 """Classic (output size, iterations) caps on a host without a GPU."""
 GPU_CAPS = (1536, 2000)
 MIN_SIZE = 64
-"""Smallest output size the sliders offer; the library accepts less, but it shows nothing."""
+"""Smallest output size the sliders offer: a smaller result is too small to judge."""
 FAST_MAX_SIZE = 2048
 MAX_UPLOAD = "50mb"
 STYLE_MIX = 0.5
@@ -224,7 +224,9 @@ def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
     return str(save_png(image, folder / f"dual-nst-{mode}.png", {"mode": mode, **params}))
 
 
-def _params(content: str, styles: Sequence[str], settings: ClassicSettings | FastSettings) -> dict:
+def _params(
+    content: str, styles: Sequence[str], settings: ClassicSettings | FastSettings
+) -> dict[str, Any]:
     """What goes into the PNG's metadata: input names and the settings used."""
     return {
         "content": Path(content).name,
@@ -299,20 +301,17 @@ def classic(
     session = _session(request)
     cancel = STOPS.claim(session)
     try:
-        if cancel.is_set():
-            yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
-            return
         settings = ClassicSettings(
-            iterations=int(iterations),
+            iterations=iterations,
             content_weight=content_weight,
             style_weight=style_weight,
             tv_weight=tv_weight,
-            size=int(size),
+            size=size,
             style_scale=style_scale,
             init=init,
-            preserve_colors=bool(preserve_colors),
-            seed=int(seed),
-            preview_every=int(preview_every),
+            preserve_colors=preserve_colors,
+            seed=seed,
+            preview_every=preview_every,
         )
         yield from _classic_updates(content, style_1, style_2, style_mix, settings, cancel)
     except Exception as error:
@@ -336,22 +335,23 @@ def _classic_updates(
 
     content = _need_content(content)
     styles, weights = _styles(style_1, style_2, style_mix)
-    if settings.init not in INIT_CHOICES:
-        raise gr.Error(f"Start from must be one of {', '.join(INIT_CHOICES)}.")
     settings = replace(settings, style_weights=weights)
-    events = stylize(content, styles, settings, cancel=cancel)
-    yield gr.skip(), "**Starting**…", None, None
+    events = stylize(content, styles, settings, cancel=cancel)  # checks the inputs now
     history: list[Progress] = []
-    for event in events:
-        if isinstance(event, Queued):
-            yield gr.skip(), _queued(event.position), gr.skip(), gr.skip()
-            continue
-        history.append(event)
-        download: Any = gr.skip()
-        if event.state != "running":
-            params = {**_params(content, styles, settings), "steps_done": event.step}
-            download = _save_result(event.image, "classic", params)
-        yield event.image, _status(event), _costs_frame(history), download
+    if not cancel.is_set():
+        yield gr.skip(), "**Starting**…", None, None
+        for event in events:
+            if isinstance(event, Queued):
+                yield gr.skip(), _queued(event.position), gr.skip(), gr.skip()
+                continue
+            history.append(event)
+            download: Any = gr.skip()
+            if event.state != "running":
+                params = {**_params(content, styles, settings), "steps_done": event.step}
+                download = _save_result(event.image, "classic", params)
+            yield event.image, _status(event), _costs_frame(history), download
+    if not history and cancel.is_set():
+        yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
 
 
 def fast(
@@ -373,9 +373,9 @@ def fast(
     content = _need_content(content)
     styles, weights = _styles(style_1, style_2, style_mix)
     settings = FastSettings(
-        size=int(size),
+        size=size,
         strength=strength,
-        preserve_colors=bool(preserve_colors),
+        preserve_colors=preserve_colors,
         style_weights=weights,
     )
     started = time.perf_counter()
@@ -419,7 +419,9 @@ def stop(request: gr.Request) -> None:
         gr.Info("Nothing is running.")
 
 
-def _gallery_picker(items: list[GalleryItem]):
+def _gallery_picker(
+    items: list[GalleryItem],
+) -> Callable[[str, gr.SelectData], tuple[Any, Any]]:
     def pick(target: str, evt: gr.SelectData) -> tuple[Any, Any]:
         """Put the clicked painting into the style slot chosen above the gallery."""
         path = str(items[evt.index].path)
