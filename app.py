@@ -576,22 +576,20 @@ def build_demo() -> gr.Blocks:
                     label="Style mix",
                     info="Share of style 1; style 2 gets the rest (ignored with one style).",
                 )
-                with gr.Group():
-                    target = gr.Radio(
-                        ["Style 1", "Style 2"],
-                        value="Style 1",
-                        label="Style gallery: a click on a painting fills",
-                    )
-                    gallery = gr.Gallery(
-                        [(str(item.path), item.caption) for item in items],
-                        show_label=False,
-                        columns=4,
-                        height=None,
-                        allow_preview=False,
-                        buttons=[],
-                        object_fit="cover",
-                        elem_id="style-gallery",
-                    )
+                target = gr.Radio(
+                    ["Style 1", "Style 2"],
+                    value="Style 1",
+                    label="Style gallery: a click on a painting below fills",
+                )
+                gallery = gr.Gallery(
+                    [(str(item.path), item.caption) for item in items],
+                    show_label=False,
+                    columns=4,
+                    allow_preview=False,
+                    buttons=[],
+                    object_fit="cover",
+                    elem_id="style-gallery",
+                )
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Classic: fine, step by step") as classic_tab:
@@ -679,7 +677,9 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=f"{TITLE}: {DESCRIPTION.replace('**', '')}")
+    parser = argparse.ArgumentParser(
+        description=f"Serve the {TITLE} web app. {DESCRIPTION.replace('**', '')}"
+    )
     parser.add_argument(
         "--host",
         default=env_str("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -710,7 +710,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     if args.preload:
         preload()
     launch(
