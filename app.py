@@ -10,28 +10,27 @@ Run ``python app.py --help`` for the options.
 from __future__ import annotations
 
 import argparse
-import atexit
 import logging
 import math
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.processing_utils import save_bytes_to_cache
+from gradio.utils import get_upload_folder
 from PIL import Image
 
 from nst.config import env_int, env_str
 from nst.errors import NSTError
 from nst.events import Progress, Queued
 from nst.gallery import GalleryItem, load_gallery, styles_dir
-from nst.images import load_image, save_png
+from nst.images import load_image, png_bytes
 from nst.settings import INIT_CHOICES, ClassicSettings, FastSettings
 
 log = logging.getLogger("dual-nst.app")
@@ -201,27 +200,14 @@ def _need_content(content: str | None) -> str:
     return content
 
 
-@cache
-def _results_root() -> Path:
-    """This process's folder of downloadable results, removed when it exits."""
-    root = Path(tempfile.mkdtemp(prefix="dual-nst-results-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
-
-
 def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
-    """Write the full-size PNG with its parameters for the download button.
+    """The full-size PNG with its parameters, written straight into Gradio's cache.
 
-    Each result gets its own folder so the download keeps a plain file name;
-    folders older than the cache lifetime are removed on the way.
+    Gradio serves it from there as it is, and ``delete_cache`` removes it with
+    the uploads, so no copy of a result outlives the configured lifetime.
     """
-    root = _results_root()
-    cutoff = time.time() - delete_cache_seconds()
-    for old in root.iterdir():
-        if old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(dir=root))
-    return str(save_png(image, folder / f"dual-nst-{mode}.png", {"mode": mode, **params}))
+    data = png_bytes(image, {"mode": mode, **params})
+    return save_bytes_to_cache(data, f"dual-nst-{mode}.png", get_upload_folder())
 
 
 def _params(
@@ -560,7 +546,8 @@ def build_demo() -> gr.Blocks:
     gr.set_static_paths([styles_dir()])
     age = delete_cache_seconds()
 
-    with gr.Blocks(title=TITLE, delete_cache=(age, age)) as demo:
+    telemetry = env_str("GRADIO_ANALYTICS_ENABLED", "False").lower() == "true"  # opt-in only
+    with gr.Blocks(title=TITLE, delete_cache=(age, age), analytics_enabled=telemetry) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_id="header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
