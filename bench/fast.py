@@ -57,7 +57,9 @@ def main() -> None:
     peer, peer_problem = load_peer()
     threads = os.cpu_count() or 1
 
-    print(f"machine: {threads} CPU cores; median of {args.runs} runs after a warm-up")
+    print(
+        f"machine: {threads} CPU cores, {load_text()}; median of {args.runs} runs after a warm-up"
+    )
     print(f"ours: nst fast mode, source {ours.source}, {describe(ours)}, {threads} threads")
     print(f"peer: {peer_problem or versions()}")
     print(f"images: content {names[0]} {size_text(content)}, style {names[1]} {size_text(style)}")
@@ -103,6 +105,7 @@ def main() -> None:
 
     if args.sweep:
         sweep(model, content, style, args.runs)
+    print(f"\nafter the runs: {load_text()} (figures are slower when other work shares the CPU)")
 
 
 def default_source() -> str:
@@ -209,6 +212,10 @@ def versions() -> str:
 
 def cell(value: float | None, width: int) -> str:
     return f"{value:{width}.1f}" if value is not None else "n/a".rjust(width)
+
+
+def load_text() -> str:
+    return f"load average {os.getloadavg()[0]:.2f}"
 
 
 def size_text(image: np.ndarray) -> str:
