@@ -89,7 +89,8 @@ def test_blended_gram_target_has_the_gradient_of_two_style_terms():
         )
     )
     assert np.abs(one_term).max() > 0
-    np.testing.assert_allclose(one_term, two_terms, rtol=1e-3, atol=1e-3 * np.abs(two_terms).max())
+    # Equal up to float32 rounding: compare whole gradients, not single pixels.
+    assert np.linalg.norm(one_term - two_terms) < 1e-3 * np.linalg.norm(two_terms)
 
 
 def test_style_weights_one_zero_equal_the_first_style_alone():
