@@ -3,3 +3,11 @@
 Classic mode optimises an image against VGG features (Gatys et al.); fast mode
 runs Magenta's arbitrary stylisation network (Ghiasi et al.) in one pass.
 """
+
+import os
+
+from nst.config import cache_dir
+
+# Keras keeps its config and downloads under KERAS_HOME (default ~/.keras) and reads
+# the variable once, when it is imported: point it into our cache unless the user chose.
+os.environ.setdefault("KERAS_HOME", str(cache_dir() / "keras"))

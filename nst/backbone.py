@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from nst.config import env_str
+from nst.config import cache_dir, env_str
 from nst.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class BackboneSpec:
 
 
 def keras_home() -> Path:
-    """Keras's cache folder: ``KERAS_HOME``, else ``~/.keras``."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    """Keras's cache folder: ``KERAS_HOME``, which :mod:`nst` points into its cache by default."""
+    return Path(os.environ.get("KERAS_HOME", cache_dir() / "keras")).expanduser()
 
 
 def fetch_imagenet_weights(spec: BackboneSpec) -> Path:

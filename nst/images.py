@@ -214,6 +214,23 @@ def fit_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
     return resize_to(image, _scaled(height, scale), _scaled(width, scale))
 
 
+def smallest_longest_side(image: np.ndarray) -> int:
+    """The least longest side at which ``image``'s short side keeps :data:`MIN_SIDE` pixels."""
+    height, width = image.shape[:2]
+    return math.ceil(MIN_SIDE * max(height, width) / min(height, width))
+
+
+def check_longest_side(image: np.ndarray, longest: int, what: str = "size") -> None:
+    """Refuse a size at which the networks would see a strip under :data:`MIN_SIDE` pixels."""
+    needed = smallest_longest_side(image)
+    if longest < needed:
+        height, width = image.shape[:2]
+        raise InputError(
+            f"At a {what} of {longest} px this {width}×{height} image would be under "
+            f"{MIN_SIDE} px on its short side; choose a {what} of at least {needed} px."
+        )
+
+
 def _scaled(side: int, scale: float) -> int:
     """A side times ``scale``, rounded half up, never below 1 pixel."""
     return max(1, math.floor(side * scale + 0.5))

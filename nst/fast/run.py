@@ -10,7 +10,13 @@ from nst.colors import keep_content_colors
 from nst.config import env_int
 from nst.fast.model import FastModel
 from nst.fast.sources import load_fast_model
-from nst.images import ImageSource, fit_longest_side, load_image, resize_to
+from nst.images import (
+    ImageSource,
+    check_longest_side,
+    fit_longest_side,
+    load_image,
+    resize_to,
+)
 from nst.scheduler import SCHEDULER
 from nst.settings import FastSettings
 
@@ -65,8 +71,10 @@ def render_fast(
 def _stylize(
     model: FastModel, content: np.ndarray, styles: list[np.ndarray], settings: FastSettings
 ) -> np.ndarray:
-    target = fit_longest_side(content, settings.size)
     working = settings.working_size or min(settings.size, max_working_size())
+    check_longest_side(content, settings.size)
+    check_longest_side(content, working, "working size")
+    target = fit_longest_side(content, settings.size)
     result = model.render(target, styles, settings.style_weights, settings.strength, working)
     result = resize_to(result, *target.shape[:2])
     if settings.preserve_colors:
