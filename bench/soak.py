@@ -1,0 +1,378 @@
+"""Soak and load: memory and traces over many jobs, many clients at once, Stop latency.
+
+    python bench/soak.py [--quick]
+
+1. Soak: 50 rounds (``--quick``: 20), each one classic job (64 px, 10 steps,
+   on the random VGG unless NST_VGG_WEIGHTS says otherwise) and one fast job
+   (256 px, real Magenta models from NST_FAST_MODEL or ../shared/models/magenta;
+   skipped when absent). The content's shape cycles so every size path is used.
+   Prints RSS and peak RSS after round 10 (``--quick``: 5) and after the last
+   round, their drift (must stay under 5 %) and the classic step's trace count
+   (must not change).
+2. Load: 20 gradio_client clients (``--quick``: 8), each its own session,
+   submit at once to the app served in this process on 127.0.0.1 with a queue
+   of 5 (``--quick``: 3), half classic and half fast. Every job must complete or
+   be refused because the queue is full. Prints the counts and the most
+   transfers ever running at once, from the scheduler's own counter and from a
+   probe wrapped around the code that holds the device (both must be 1).
+3. Stop: a long classic job runs while two wait; the first waiting one is
+   cancelled, then the running one is stopped. Prints how long the cancelled
+   job took to leave the queue, and how long after Stop the last job started.
+   Then Stop again, this time with the queue full: it must still be accepted.
+
+Exit status 1 when a check fails. All traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED_MAGENTA = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared")) / "models/magenta"
+CACHE = Path(tempfile.mkdtemp(prefix="nst-soak-"))
+os.environ.setdefault("NST_VGG_WEIGHTS", "random")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("NST_MAX_ITERATIONS", "5000")  # room for the long job that gets stopped
+os.environ["GRADIO_TEMP_DIR"] = str(CACHE / "gradio")
+if SHARED_MAGENTA.is_dir():
+    os.environ.setdefault("NST_FAST_MODEL", str(SHARED_MAGENTA))
+
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.utils import QueueError, Status  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import app  # noqa: E402
+import nst.classic  # noqa: E402
+import nst.fast.run  # noqa: E402
+from nst.classic import stylize  # noqa: E402
+from nst.engine import get_engine  # noqa: E402
+from nst.errors import ModelUnavailableError  # noqa: E402
+from nst.fast import load_fast_model, stylize_fast  # noqa: E402
+from nst.scheduler import SCHEDULER  # noqa: E402
+from nst.settings import ClassicSettings, FastSettings  # noqa: E402
+
+DRIFT_LIMIT = 0.05
+CLASSIC = ClassicSettings(size=64, iterations=10, preview_every=5, multires=False)
+FAST = FastSettings(size=256)
+SHAPES = ((48, 64), (64, 48), (64, 64))
+"""(height, width) of the contents, cycled: landscape, portrait, square."""
+REFUSED_WORDS = ("queue is full", "busy")
+JOB_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    checkpoint: int
+    clients: int
+    max_queue: int
+
+
+FULL = Plan(rounds=50, checkpoint=10, clients=20, max_queue=5)
+QUICK = Plan(rounds=20, checkpoint=5, clients=8, max_queue=3)
+
+
+def memory_mb() -> tuple[float, float]:
+    """(RSS, peak RSS) of this process in MB, from /proc/self/status."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("VmRSS", "VmHWM")):
+            name, value = line.split(":")
+            fields[name] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def noise(shape: tuple[int, int], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (*shape, 3), dtype=np.uint8)
+
+
+class Checks:
+    """Named pass/fail results, printed as they come and summed up at the end."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
+        if not ok:
+            self.failed.append(name)
+
+
+def fast_available() -> bool:
+    """Fast mode only from a model NST_FAST_MODEL names (../shared sets it): never a download."""
+    if not os.environ.get("NST_FAST_MODEL"):
+        print("fast mode skipped: set NST_FAST_MODEL to a folder holding the Magenta models")
+        return False
+    try:
+        load_fast_model()
+    except ModelUnavailableError as error:
+        print(f"fast mode skipped: {error}")
+        return False
+    return True
+
+
+def soak(plan: Plan, fast: bool, checks: Checks) -> None:
+    """Sequential rounds; memory and traces at the checkpoint and at the end."""
+    print(
+        f"\n== soak: {plan.rounds} rounds of classic {CLASSIC.size} px × {CLASSIC.iterations} steps"
+    )
+    print(f"   (weights: NST_VGG_WEIGHTS={os.environ['NST_VGG_WEIGHTS']})", end="")
+    print(f" + fast {FAST.size} px" if fast else " (no fast mode)")
+    styles = [noise((64, 64), 1), noise((80, 60), 2)]
+    marks: dict[int, tuple[float, float, int]] = {}
+    started = time.perf_counter()
+    for job in range(1, plan.rounds + 1):
+        content = noise(SHAPES[job % len(SHAPES)], job)
+        events = list(stylize(content, styles, CLASSIC))
+        assert events[-1].state == "done"
+        if fast:
+            stylize_fast(content, styles, FAST)
+        if job in (plan.checkpoint, plan.rounds):
+            marks[job] = (*memory_mb(), get_engine().traces())
+    elapsed = time.perf_counter() - started
+    print(f"   {plan.rounds} rounds in {elapsed:.1f} s ({elapsed / plan.rounds:.2f} s a round)")
+    (rss_a, peak_a, traces_a), (rss_b, peak_b, traces_b) = (
+        marks[plan.checkpoint],
+        marks[plan.rounds],
+    )
+    for job, (rss, peak, traces) in marks.items():
+        print(
+            f"   after round {job:2d}: RSS {rss:7.1f} MB, peak RSS {peak:7.1f} MB, traces {traces}"
+        )
+    rss_drift, peak_drift = (rss_b - rss_a) / rss_a, (peak_b - peak_a) / peak_a
+    checks.check(
+        "peak RSS drift",
+        peak_drift < DRIFT_LIMIT,
+        f"{peak_drift:+.2%} from round {plan.checkpoint} to {plan.rounds} (RSS {rss_drift:+.2%})",
+    )
+    checks.check("traced step count", traces_a == traces_b == 1, f"{traces_a} then {traces_b}")
+
+
+class TransferProbe:
+    """Counts transfers running at once, around the code that holds the device.
+
+    Wraps the classic optimisation loop and the fast-mode render, which run
+    inside the scheduler's slot, so it checks the slot from outside.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+        self.log: list[list[Any]] = []
+        """[mode, size, start, end] per transfer, times from time.perf_counter()."""
+
+    @contextmanager
+    def transfer(self, mode: str, size: int) -> Iterator[None]:
+        entry = [mode, size, time.perf_counter(), None]
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self.log.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
+                entry[3] = time.perf_counter()
+
+    def install(self) -> None:
+        optimise = nst.classic.ClassicJob._optimise
+        render = nst.fast.run._stylize
+
+        def probed_optimise(job: nst.classic.ClassicJob, engine: Any) -> Iterator[Any]:
+            with self.transfer("classic", job.settings.size):
+                yield from optimise(job, engine)
+
+        def probed_render(model: Any, content: Any, styles: Any, settings: FastSettings) -> Any:
+            with self.transfer("fast", settings.size):
+                return render(model, content, styles, settings)
+
+        nst.classic.ClassicJob._optimise = probed_optimise
+        nst.fast.run._stylize = probed_render
+
+    def started(self, mode: str, size: int) -> float | None:
+        """When the first transfer of this mode and size started, if one has."""
+        with self._lock:
+            return next((e[2] for e in self.log if e[:2] == [mode, size]), None)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not reach the expected state in time")
+        time.sleep(0.02)
+
+
+def serve(max_queue: int) -> tuple[Any, str]:
+    """The app in this process on a free port of 127.0.0.1: (demo, URL)."""
+    demo = app.build_demo()
+    _, url, _ = app.launch(
+        demo, max_queue=max_queue, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
+    )
+    return demo, url
+
+
+def files(folder: Path) -> dict[str, Any]:
+    """Inputs for the API: a photo and a style, written once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"photo": folder / "photo.png", "style": folder / "style.png"}
+    Image.fromarray(noise((48, 64), 10)).save(paths["photo"])
+    Image.fromarray(noise((64, 64), 11)).save(paths["style"])
+    return {"content": handle_file(paths["photo"]), "style_1": handle_file(paths["style"])}
+
+
+def client(url: str) -> Client:
+    """A new API client: its own session, so its own place in the queue and its own Stop."""
+    return Client(url, verbose=False, download_files=False)
+
+
+def load(plan: Plan, url: str, inputs: dict[str, Any], fast: bool, checks: Checks) -> None:
+    """Every client submits at once; count what completed, was refused or failed."""
+    print(f"\n== load: {plan.clients} clients at once, queue max {plan.max_queue}")
+    clients = [client(url) for _ in range(plan.clients)]
+    jobs = []
+    started = time.perf_counter()
+    for index, api in enumerate(clients):
+        if fast and index % 2:
+            jobs.append(("fast", api.submit(**inputs, size=128, api_name="/fast")))
+        else:
+            options = {"size": 64, "iterations": 30, "preview_every": 10}
+            jobs.append(("classic", api.submit(**inputs, **options, api_name="/classic")))
+    counts = {"completed": 0, "refused": 0, "failed": 0}
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    for mode, job in jobs:
+        try:
+            outputs = job.result(timeout=max(deadline - time.monotonic(), 1))
+            counts["completed" if "Done" in outputs[1] else "failed"] += 1
+        except Exception as error:  # the client raises several types; sort them by message
+            message = str(error)
+            refused = any(words in message.lower() for words in REFUSED_WORDS)
+            counts["refused" if refused else "failed"] += 1
+            if not refused:
+                print(f"   {mode} job failed: {type(error).__name__}: {message}")
+    elapsed = time.perf_counter() - started
+    print(
+        f"   completed {counts['completed']}, refused {counts['refused']}, "
+        f"failed {counts['failed']} in {elapsed:.1f} s"
+    )
+    checks.check("no job failed", counts["failed"] == 0, f"{counts['failed']} failed")
+    checks.check(
+        "the full queue refused some", counts["refused"] > 0, f"{counts['refused']} refused"
+    )
+
+
+def queue_size(url: str) -> int:
+    """Jobs waiting in the app's queue, as the server counts them."""
+    return httpx.get(f"{url.rstrip('/')}/gradio_api/queue/status").json()["queue_size"]
+
+
+def stop_latency(url: str, inputs: dict[str, Any], probe: TransferProbe, checks: Checks) -> None:
+    """Cancel a waiting job, then Stop the running one; time until the next one starts."""
+    print("\n== stop: cancel a waiting job, then stop the running one")
+    running, cancelled, last = client(url), client(url), client(url)
+    long_job = running.submit(**inputs, size=64, iterations=5000, api_name="/classic")
+    wait_until(lambda: probe.started("classic", 64) is not None and probe.active == 1)
+    doomed = cancelled.submit(**inputs, size=96, iterations=10, api_name="/classic")
+    wait_until(lambda: doomed.status().code == Status.IN_QUEUE)
+    final = last.submit(**inputs, size=80, iterations=10, api_name="/classic")
+    wait_until(lambda: final.status().code == Status.IN_QUEUE and final.status().rank == 1)
+
+    asked = time.perf_counter()
+    doomed.cancel()
+    wait_until(lambda: queue_size(url) == 1)
+    left_queue = time.perf_counter() - asked
+    time.sleep(0.5)  # the long job keeps running meanwhile
+
+    asked = time.perf_counter()
+    running.predict(api_name="/stop")
+    stopped_status = long_job.result(timeout=JOB_TIMEOUT_S)[1]
+    final_status = final.result(timeout=JOB_TIMEOUT_S)[1]
+    next_start = probe.started("classic", 80)
+    assert next_start is not None
+    stop_to_start = next_start - asked
+    print(f"   cancel while queued: the job left the queue after {left_queue * 1000:.0f} ms")
+    print(f"   stop while running: the next job started {stop_to_start * 1000:.0f} ms after Stop")
+    checks.check("stopped job kept its image", "Stopped" in stopped_status, stopped_status)
+    checks.check("cancelled job never ran", probe.started("classic", 96) is None, "not started")
+    checks.check("next job completed", "Done" in final_status, final_status)
+    checks.check("Stop frees the slot within 2 s", stop_to_start < 2.0, f"{stop_to_start:.2f} s")
+
+
+def stop_with_full_queue(
+    plan: Plan, url: str, inputs: dict[str, Any], probe: TransferProbe, checks: Checks
+) -> None:
+    """Stop must reach a running job even when the queue has no room left."""
+    print(f"\n== stop while the queue is full ({plan.max_queue} waiting)")
+    running = client(url)
+    long_job = running.submit(**inputs, size=72, iterations=5000, api_name="/classic")
+    wait_until(lambda: probe.started("classic", 72) is not None)
+    waiting = [
+        client(url).submit(**inputs, size=64, iterations=10, api_name="/classic")
+        for _ in range(plan.max_queue)
+    ]
+    wait_until(lambda: all(job.status().code == Status.IN_QUEUE for job in waiting))
+    try:
+        running.predict(api_name="/stop")
+        refusal = ""
+    except QueueError as error:
+        refusal = f"refused: {error}"
+    checks.check("Stop accepted while the queue is full", not refusal, refusal or "accepted")
+    for job in waiting:
+        job.cancel()
+    if refusal:
+        running.predict(api_name="/stop")  # the cancels made room
+    long_job.result(timeout=JOB_TIMEOUT_S)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and clients")
+    plan = QUICK if parser.parse_args().quick else FULL
+    checks = Checks()
+    fast = fast_available()
+    try:
+        soak(plan, fast, checks)
+        probe = TransferProbe()
+        probe.install()
+        demo, url = serve(plan.max_queue)
+        try:
+            inputs = files(CACHE / "inputs")
+            load(plan, url, inputs, fast, checks)
+            stop_latency(url, inputs, probe, checks)
+            stop_with_full_queue(plan, url, inputs, probe, checks)
+        finally:
+            demo.close()
+        print("\n== overlap")
+        checks.check("transfers running at once (probe)", probe.peak == 1, f"at most {probe.peak}")
+        checks.check(
+            "transfers running at once (scheduler)",
+            SCHEDULER.peak_running_jobs == 1,
+            f"at most {SCHEDULER.peak_running_jobs}",
+        )
+        print(f"   {len(probe.log)} transfers ran through the app")
+    finally:
+        shutil.rmtree(CACHE, ignore_errors=True)
+    print("\nall checks passed" if not checks.failed else f"\nFAILED: {', '.join(checks.failed)}")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
