@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import httpx
@@ -35,6 +36,9 @@ DELETE_CACHE_SECONDS = app.delete_cache_seconds
 """The app's own reading of the variable, before the server fixture shortens it."""
 LIFETIME_S = 2
 """Cache lifetime for the server in this module; the app's variable has a 60 s floor."""
+NEEDS_MAGENTA = pytest.mark.skipif(
+    not SHARED_MAGENTA.exists(), reason=f"fast mode needs the real models in {SHARED_MAGENTA}"
+)
 TINY = ClassicSettings(size=32, iterations=2, preview_every=1, multires=False)
 SECRET = "not for visitors"
 NOT_OURS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
@@ -118,11 +122,6 @@ def test_cli_job_writes_its_result_and_nothing_in_cwd_inputs_or_repo(
     assert not cli_job["repo"], sorted(cli_job["repo"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Keras writes ~/.keras/keras.json when nst imports it; KERAS_HOME is not "
-    "pointed at the cache folder",
-)
 def test_cli_job_writes_only_to_the_cache_in_home(cli_job: dict[str, set[Path]]) -> None:
     assert cli_job["home"] == cli_job["allowed home"], sorted(cli_job["home"])
 
@@ -178,8 +177,9 @@ def server(
         patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         patch.setenv("NST_STYLES_DIR", str(gallery))
         patch.delenv("GRADIO_SERVER_NAME", raising=False)
-        if SHARED_MAGENTA.exists():
-            patch.setenv("NST_FAST_MODEL", str(SHARED_MAGENTA))
+        # Without the real models, an empty folder: fast mode fails here, never downloads.
+        models = SHARED_MAGENTA if SHARED_MAGENTA.exists() else tmp_path_factory.mktemp("none")
+        patch.setenv("NST_FAST_MODEL", str(models))
         demo = app.build_demo()
         _, url, _ = app.launch(
             demo,
@@ -199,59 +199,66 @@ def test_cache_lifetime_follows_the_environment(monkeypatch: pytest.MonkeyPatch)
         assert app.build_demo().delete_cache == (seconds, seconds)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param("fast", marks=NEEDS_MAGENTA), "classic"],
+)
 def finished_job(
+    request: pytest.FixtureRequest,
     server: tuple[str, Path, gr.Blocks],
     inputs: dict[str, Path],
     tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, set[Path]]:
-    """One job through the API, then a wait past the cache lifetime: which files were where."""
+) -> dict[str, Any]:
+    """One job through the API, watched until its files leave the cache (or should have)."""
     url, cache, _ = server
-    results = app._results_root()
-    results_before, repo_before = files_under(results), files_under(REPO)
+    mode = request.param
+    cache_before, repo_before = files_under(cache), files_under(REPO)
     client = Client(url, verbose=False, download_files=tmp_path_factory.mktemp("downloads"))
-    fast = SHARED_MAGENTA.exists()
-    client.predict(
+    job = client.submit(
         content=handle_file(inputs["photo"]),
         style_1=handle_file(inputs["style"]),
-        **({"size": 64} if fast else {"size": 64, "iterations": 1}),
-        api_name="/fast" if fast else "/classic",
+        **({"size": 64} if mode == "fast" else {"size": 64, "iterations": 1}),
+        api_name=f"/{mode}",
     )
-    during, results_during = files_under(cache), files_under(results) - results_before
-    deadline = time.monotonic() + 4 * LIFETIME_S + 5
-    while files_under(cache) and time.monotonic() < deadline:
-        time.sleep(0.25)
+    seen: set[str] = set()
+    started, finished = time.monotonic(), None
+    while time.monotonic() - started < 120:
+        left = files_under(cache) - cache_before
+        seen |= {path.name for path in left}
+        if job.done():
+            finished = finished or time.monotonic()
+            # a sweep every LIFETIME_S removes files older than LIFETIME_S
+            if not left or time.monotonic() - finished > 4 * LIFETIME_S + 2:
+                break
+        time.sleep(0.05)
     return {
-        "cache during": during,
-        "cache after": files_under(cache),
-        "results during": results_during,
-        "results after": results_during & files_under(results),
+        "mode": mode,
+        "status": job.result(timeout=0)[1],
+        "seen": seen,
+        "left": files_under(cache) - cache_before,
         "repo": files_under(REPO) - repo_before,
     }
 
 
 def test_uploads_and_results_leave_the_cache_after_the_configured_time(
-    finished_job: dict[str, set[Path]],
+    finished_job: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
-    names = {path.name for path in finished_job["cache during"]}
-    assert {"photo.png", "style.png"} <= names  # the uploads were there...
-    assert len(names) > 2  # ...with the result images
-    assert not finished_job["cache after"], sorted(finished_job["cache after"])
+    if finished_job["mode"] == "classic":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="Gradio 6.31 never tracks an image a generator yields after a "
+                "gr.skip() for that output, so delete_cache keeps it; app.py's classic "
+                "handler yields gr.skip() for the image before its first preview",
+            )
+        )
+    assert "Done" in finished_job["status"]
+    assert {"photo.png", "style.png"} <= finished_job["seen"]  # the uploads were there...
+    assert any(name.startswith("dual-nst-") for name in finished_job["seen"])  # ...the PNG too
+    assert not finished_job["left"], sorted(finished_job["left"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py _save_result keeps each full-size PNG in its own dual-nst-results-* "
-    "folder until a later job prunes it, and never at shutdown",
-)
-def test_no_copy_of_a_result_outlives_the_configured_time(
-    finished_job: dict[str, set[Path]],
-) -> None:
-    assert finished_job["results during"]
-    assert not finished_job["results after"], sorted(finished_job["results after"])
-
-
-def test_app_job_writes_nothing_in_the_repo(finished_job: dict[str, set[Path]]) -> None:
+def test_app_job_writes_nothing_in_the_repo(finished_job: dict[str, Any]) -> None:
     assert not finished_job["repo"], sorted(finished_job["repo"])
 
 
@@ -315,11 +322,6 @@ def test_default_host_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "127.0.0.1" in result.stdout and "--host" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py leaves Gradio's launch telemetry on unless GRADIO_ANALYTICS_ENABLED=False "
-    "is set (only the Dockerfile sets it; the Space and python app.py do not)",
-)
 def test_app_sends_no_telemetry_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
     assert app.build_demo().analytics_enabled is False
