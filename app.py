@@ -15,6 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -31,6 +32,7 @@ from nst.errors import NSTError
 from nst.events import Progress, Queued
 from nst.gallery import GalleryItem, load_gallery, styles_dir
 from nst.images import load_image, png_bytes
+from nst.scheduler import SCHEDULER
 from nst.settings import INIT_CHOICES, ClassicSettings, FastSettings
 
 log = logging.getLogger("dual-nst.app")
@@ -50,6 +52,13 @@ MAX_UPLOAD = "50mb"
 STYLE_MIX = 0.5
 """Default share of style 1."""
 COST_TERMS = ("total", "content", "style", "tv")
+TRANSFER = "transfer"
+"""Gradio concurrency group of both transfer events."""
+HANDLER_MARGIN = 2
+"""Transfer handlers Gradio may run beyond the jobs allowed to wait: the running
+one, and one more to answer "busy" at once while the line is full."""
+THREAD_MARGIN = 10
+"""Worker threads beyond the transfer handlers, for uploads, Stop and the gallery."""
 
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="rose")
 CSS = """
@@ -98,16 +107,29 @@ def classic_caps() -> Caps:
 
 
 def delete_cache_seconds() -> int:
-    """How long uploads and results stay on the server (``NST_DELETE_CACHE_SECONDS``)."""
-    return max(env_int("NST_DELETE_CACHE_SECONDS", 3600), 60)
+    """How long uploads and results stay on the server (``NST_DELETE_CACHE_SECONDS``).
+
+    Any value from 1 s up is honoured: a privacy-minded host may keep files
+    only seconds, at the price of uploads expiring while their job waits.
+    """
+    return max(env_int("NST_DELETE_CACHE_SECONDS", 3600), 1)
+
+
+def _upload_gone() -> gr.Error:
+    """An upload the cache sweep removed before its job ran, named without its server path."""
+    return gr.Error(
+        "The uploaded image is no longer on the server (uploads are kept for "
+        f"{delete_cache_seconds()} s); please upload it again."
+    )
 
 
 class StopSwitches:
     """Per-session stop flags, so Stop ends this visitor's jobs and nobody else's.
 
-    The page arms a flag when Launch is clicked, before the job waits in
-    Gradio's queue, so a Stop while it waits is not lost; API callers get a
-    flag when their job starts. Stop sets the armed flag and every running one.
+    The page arms a flag when Launch is clicked, before Gradio starts the
+    job, so a Stop in between is not lost; API callers get a flag when their
+    job starts. Stop sets the armed flag and every running one, and a job
+    still queued in the scheduler leaves the line without running.
     """
 
     def __init__(self) -> None:
@@ -170,6 +192,8 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
         try:
             return gradio_preprocess(payload)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            if payload.path and not Path(payload.path).exists():
+                raise _upload_gone() from None
             try:
                 load_image(payload.path)
             except NSTError as error:
@@ -198,6 +222,12 @@ def _need_content(content: str | None) -> str:
     if not content:
         raise gr.Error("Upload a content photo first: it is the picture that gets repainted.")
     return content
+
+
+def _need_uploads(*paths: str | None) -> None:
+    """Refuse uploads the cache sweep removed after Gradio handed them over."""
+    if any(path and not Path(path).exists() for path in paths):
+        raise _upload_gone()
 
 
 def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
@@ -233,8 +263,8 @@ def _status(event: Progress) -> str:
 
 
 def _queued(position: int) -> str:
-    ahead = "1 job is" if position == 1 else f"{position} jobs are"
-    return f"**Queued**: you are number {position + 1} in line; {ahead} ahead of you."
+    """The status of a job waiting for the device behind ``position`` others."""
+    return f"**Queued**: {position} job(s) ahead of you."
 
 
 def _costs_frame(history: list[Progress]) -> pd.DataFrame:
@@ -316,26 +346,33 @@ def _classic_updates(
     settings: ClassicSettings,
     cancel: threading.Event,
 ) -> Iterator[tuple[Any, str, Any, Any]]:
-    """The outputs of one classic job: every preview, then the result and its PNG."""
+    """The outputs of one classic job: every preview, then the result and its PNG.
+
+    Until the last file, the image and PNG outputs get ``None``, never
+    ``gr.skip()``: Gradio 6.31 stops tracking an output's later files for
+    ``delete_cache`` once a generator skips it, so they would stay forever.
+    Closing the job's iterator (a cancel from the client) leaves the queue.
+    """
     from nst.classic import stylize
 
     content = _need_content(content)
+    _need_uploads(content, style_1, style_2)
     styles, weights = _styles(style_1, style_2, style_mix)
     settings = replace(settings, style_weights=weights)
-    events = stylize(content, styles, settings, cancel=cancel)  # checks the inputs now
     history: list[Progress] = []
-    if not cancel.is_set():
-        yield gr.skip(), "**Starting**…", None, None
-        for event in events:
-            if isinstance(event, Queued):
-                yield gr.skip(), _queued(event.position), gr.skip(), gr.skip()
-                continue
-            history.append(event)
-            download: Any = gr.skip()
-            if event.state != "running":
-                params = {**_params(content, styles, settings), "steps_done": event.step}
-                download = _save_result(event.image, "classic", params)
-            yield event.image, _status(event), _costs_frame(history), download
+    with closing(stylize(content, styles, settings, cancel=cancel)) as events:  # checks inputs
+        if not cancel.is_set():
+            yield None, "**Starting**…", None, None
+            for event in events:
+                if isinstance(event, Queued):
+                    yield None, _queued(event.position), None, None
+                    continue
+                history.append(event)
+                download = None
+                if event.state != "running":
+                    params = {**_params(content, styles, settings), "steps_done": event.step}
+                    download = _save_result(event.image, "classic", params)
+                yield event.image, _status(event), _costs_frame(history), download
     if not history and cancel.is_set():
         yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
 
@@ -357,6 +394,7 @@ def fast(
     from nst.fast import load_fast_model, stylize_fast
 
     content = _need_content(content)
+    _need_uploads(content, style_1, style_2)
     styles, weights = _styles(style_1, style_2, style_mix)
     settings = FastSettings(
         size=size,
@@ -608,9 +646,9 @@ def build_demo() -> gr.Blocks:
         images = [content, style_1, style_2, style_mix]
         _examples(items, images)
 
+        # Both modes share one group; launch() sizes it for the jobs allowed to wait.
         transfer: dict[str, Any] = {
-            "concurrency_id": "transfer",
-            "concurrency_limit": 1,
+            "concurrency_id": TRANSFER,
             "show_progress": "minimal",
             "show_progress_on": [status],
         }
@@ -658,9 +696,23 @@ def preload() -> None:
 
 
 def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
-    """Queue and serve ``demo`` with the app's look; ``kwargs`` go to ``launch()``."""
-    demo.queue(max_size=max_queue)
-    return demo.launch(theme=THEME, css=CSS, max_file_size=MAX_UPLOAD, **kwargs)
+    """Queue and serve ``demo`` with the app's look; ``kwargs`` go to ``launch()``.
+
+    The waiting line is the library's scheduler, bounded at ``max_queue``
+    jobs: Gradio's own ``max_size`` would refuse every event once full, Stop
+    included. Transfer handlers start at once and wait inside the scheduler,
+    which runs one at a time, shows each job its place and tells the rest
+    the server is busy; Gradio gets threads enough for all of them.
+    """
+    SCHEDULER.max_waiting = max_queue
+    for fn in demo.fns.values():
+        if fn.concurrency_id == TRANSFER:
+            fn.concurrency_limit = max_queue + HANDLER_MARGIN
+    demo.queue(max_size=None)
+    threads = max(kwargs.pop("max_threads", 40), max_queue + HANDLER_MARGIN + THREAD_MARGIN)
+    return demo.launch(
+        theme=THEME, css=CSS, max_file_size=MAX_UPLOAD, max_threads=threads, **kwargs
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

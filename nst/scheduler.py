@@ -49,8 +49,10 @@ class Scheduler:
         with self._cond:
             waiting = max(len(self._queue) - 1, 0)
             if self.max_waiting is not None and waiting >= self.max_waiting:
+                jobs = "1 job is" if waiting == 1 else f"{waiting} jobs are"
                 raise BusyError(
-                    f"The server is busy ({waiting} jobs waiting). Please try again in a minute."
+                    f"Sorry, the server is busy: {jobs} already waiting. "
+                    "Please try again in a minute."
                 )
             ticket = Ticket(self)
             self._queue.append(ticket)

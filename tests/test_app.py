@@ -20,6 +20,7 @@ from PIL import Image
 
 import app
 from nst.images import read_png_params
+from nst.scheduler import SCHEDULER
 
 MAX_QUEUE = 5
 
@@ -72,6 +73,12 @@ def classic_job(api: Client, images: dict[str, Path], **overrides: object) -> Jo
         "preview_every": 2,
     }
     return api.submit(**{**inputs, **overrides}, api_name="/classic")
+
+
+def queued(job: Job, ahead: int) -> bool:
+    """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
+    outputs = job.outputs()
+    return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:
@@ -166,11 +173,11 @@ def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
     first = classic_job(first_client, images, iterations=300, preview_every=1, style_2=None)
     wait_for(lambda: first.status().code == Status.ITERATING)
     second = classic_job(second_client, images)
-    wait_for(lambda: second.status().code == Status.IN_QUEUE and second.status().rank == 0)
+    wait_for(lambda: queued(second, ahead=1))  # it waits in the scheduler, told its place
     assert not first.done()
 
     started = time.monotonic()
-    second_client.predict(api_name="/stop")  # another session's Stop leaves it running
+    client(server).predict(api_name="/stop")  # another session's Stop leaves it running
     time.sleep(1)
     assert not first.done()
     first_client.predict(api_name="/stop")
@@ -185,6 +192,45 @@ def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
 
     _, status, _, _ = second.result(timeout=60)
     assert "Done" in status
+
+
+def test_a_full_queue_says_busy_and_stop_or_cancel_take_a_job_out_of_it(
+    server: str, images: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nst.classic
+
+    sizes: list[int] = []
+    optimise = nst.classic.ClassicJob._optimise
+
+    def recorded(job: nst.classic.ClassicJob, engine: object) -> Iterator[object]:
+        sizes.append(job.settings.size)
+        yield from optimise(job, engine)
+
+    monkeypatch.setattr(nst.classic.ClassicJob, "_optimise", recorded)
+    monkeypatch.setattr(SCHEDULER, "max_waiting", 1)  # one running, one waiting: full
+    first_client, waiting_client = client(server), client(server)
+    first = classic_job(first_client, images, iterations=300, preview_every=1, style_2=None)
+    wait_for(lambda: first.status().code == Status.ITERATING)
+    waiting = classic_job(waiting_client, images, size=80)
+    wait_for(lambda: queued(waiting, ahead=1))
+
+    with pytest.raises(AppError, match="server is busy: 1 job is already waiting"):
+        classic_job(client(server), images).result(timeout=30)
+    waiting_client.predict(api_name="/stop")  # accepted although the line is full
+    _, status, _, _ = waiting.result(timeout=10)
+    assert "Stopped" in status and "before it started" in status
+
+    cancelled = classic_job(client(server), images, size=96)
+    wait_for(lambda: queued(cancelled, ahead=1))
+    cancelled.cancel()
+    wait_for(lambda: SCHEDULER.waiting == 0, timeout=10)  # it left the line
+
+    assert not first.done()
+    first_client.predict(api_name="/stop")
+    _, status, _, _ = first.result(timeout=30)
+    assert "Stopped" in status
+    time.sleep(1)  # room for a job wrongly left in line to start
+    assert sizes == [64]  # neither the stopped nor the cancelled job ran
 
 
 @pytest.mark.parametrize(
