@@ -224,12 +224,6 @@ def _need_content(content: str | None) -> str:
     return content
 
 
-def _need_uploads(*paths: str | None) -> None:
-    """Refuse uploads the cache sweep removed after Gradio handed them over."""
-    if any(path and not Path(path).exists() for path in paths):
-        raise _upload_gone()
-
-
 def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
     """The full-size PNG with its parameters, written straight into Gradio's cache.
 
@@ -281,11 +275,17 @@ def _costs_frame(history: list[Progress]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "term", "log10 cost"])
 
 
-def _fail(error: Exception) -> gr.Error:
-    """A user-facing error: the library's own words, or a plain note for a bug."""
+def _fail(error: Exception, *uploads: str | None) -> gr.Error:
+    """A user-facing error: the library's own words, or a plain note for a bug.
+
+    An upload the cache sweep removed after Gradio handed it over (while the
+    job loaded a model, say) is named as such, not by its server path.
+    """
     if isinstance(error, gr.Error):
         return error
     if isinstance(error, NSTError):
+        if any(path and not Path(path).exists() for path in uploads):
+            return _upload_gone()
         return gr.Error(str(error))
     log.exception("transfer failed")
     return gr.Error("The transfer failed unexpectedly; the server log has the details.")
@@ -331,7 +331,7 @@ def classic(
         )
         yield from _classic_updates(content, style_1, style_2, style_mix, settings, cancel)
     except Exception as error:
-        failure = _fail(error)
+        failure = _fail(error, content, style_1, style_2)
         yield gr.skip(), f"**Failed**: {failure.message}", gr.skip(), gr.skip()
         raise failure from None
     finally:
@@ -356,7 +356,6 @@ def _classic_updates(
     from nst.classic import stylize
 
     content = _need_content(content)
-    _need_uploads(content, style_1, style_2)
     styles, weights = _styles(style_1, style_2, style_mix)
     settings = replace(settings, style_weights=weights)
     history: list[Progress] = []
@@ -394,7 +393,6 @@ def fast(
     from nst.fast import load_fast_model, stylize_fast
 
     content = _need_content(content)
-    _need_uploads(content, style_1, style_2)
     styles, weights = _styles(style_1, style_2, style_mix)
     settings = FastSettings(
         size=size,
@@ -407,7 +405,7 @@ def fast(
         model = load_fast_model()
         image = stylize_fast(content, styles, settings)
     except Exception as error:
-        raise _fail(error) from None
+        raise _fail(error, content, *styles) from None
     status = f"**Done** in {time.perf_counter() - started:.1f} s."
     if not model.mixes_embeddings and (len(styles) > 1 or strength < 1):
         status += f" {model.blend_note}"

@@ -12,13 +12,15 @@
 2. Load: 20 gradio_client clients (``--quick``: 8), each its own session,
    submit at once to the app served in this process on 127.0.0.1 with a queue
    of 5 (``--quick``: 3), half classic and half fast. Every job must complete or
-   be refused because the queue is full. Prints the counts and the most
-   transfers ever running at once, from the scheduler's own counter and from a
-   probe wrapped around the code that holds the device (both must be 1).
+   be refused with the scheduler's "server is busy" message. Prints the counts
+   and the most transfers ever running at once, from the scheduler's own
+   counter and from a probe wrapped around the code that holds the device
+   (both must be 1).
 3. Stop: a long classic job runs while two wait; the first waiting one is
    cancelled, then the running one is stopped. Prints how long the cancelled
    job took to leave the queue, and how long after Stop the last job started.
-   Then Stop again, this time with the queue full: it must still be accepted.
+   Then Stop again, this time with the queue full: it must still be accepted,
+   and a job submitted then must be told the server is busy.
 
 Exit status 1 when a check fails. All traffic stays on 127.0.0.1.
 """
@@ -33,12 +35,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +55,6 @@ if SHARED_MAGENTA.is_dir():
     os.environ.setdefault("NST_FAST_MODEL", str(SHARED_MAGENTA))
 
 from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.utils import QueueError, Status  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import app  # noqa: E402
@@ -72,7 +72,8 @@ CLASSIC = ClassicSettings(size=64, iterations=10, preview_every=5, multires=Fals
 FAST = FastSettings(size=256)
 SHAPES = ((48, 64), (64, 48), (64, 64))
 """(height, width) of the contents, cycled: landscape, portrait, square."""
-REFUSED_WORDS = ("queue is full", "busy")
+BUSY = "the server is busy"
+"""How the scheduler refuses a job when the line is full (nst.errors.BusyError)."""
 JOB_TIMEOUT_S = 300.0
 
 
@@ -264,7 +265,7 @@ def load(plan: Plan, url: str, inputs: dict[str, Any], fast: bool, checks: Check
             counts["completed" if "Done" in outputs[1] else "failed"] += 1
         except Exception as error:  # the client raises several types; sort them by message
             message = str(error)
-            refused = any(words in message.lower() for words in REFUSED_WORDS)
+            refused = BUSY in message.lower()
             counts["refused" if refused else "failed"] += 1
             if not refused:
                 print(f"   {mode} job failed: {type(error).__name__}: {message}")
@@ -279,9 +280,10 @@ def load(plan: Plan, url: str, inputs: dict[str, Any], fast: bool, checks: Check
     )
 
 
-def queue_size(url: str) -> int:
-    """Jobs waiting in the app's queue, as the server counts them."""
-    return httpx.get(f"{url.rstrip('/')}/gradio_api/queue/status").json()["queue_size"]
+def queued(job: Any, ahead: int) -> bool:
+    """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
+    outputs = job.outputs()
+    return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
 
 
 def stop_latency(url: str, inputs: dict[str, Any], probe: TransferProbe, checks: Checks) -> None:
@@ -291,13 +293,13 @@ def stop_latency(url: str, inputs: dict[str, Any], probe: TransferProbe, checks:
     long_job = running.submit(**inputs, size=64, iterations=5000, api_name="/classic")
     wait_until(lambda: probe.started("classic", 64) is not None and probe.active == 1)
     doomed = cancelled.submit(**inputs, size=96, iterations=10, api_name="/classic")
-    wait_until(lambda: doomed.status().code == Status.IN_QUEUE)
+    wait_until(lambda: queued(doomed, ahead=1))
     final = last.submit(**inputs, size=80, iterations=10, api_name="/classic")
-    wait_until(lambda: final.status().code == Status.IN_QUEUE and final.status().rank == 1)
+    wait_until(lambda: queued(final, ahead=2))
 
     asked = time.perf_counter()
     doomed.cancel()
-    wait_until(lambda: queue_size(url) == 1)
+    wait_until(lambda: SCHEDULER.waiting == 1)
     left_queue = time.perf_counter() - asked
     time.sleep(0.5)  # the long job keeps running meanwhile
 
@@ -328,18 +330,31 @@ def stop_with_full_queue(
         client(url).submit(**inputs, size=64, iterations=10, api_name="/classic")
         for _ in range(plan.max_queue)
     ]
-    wait_until(lambda: all(job.status().code == Status.IN_QUEUE for job in waiting))
+    wait_until(lambda: SCHEDULER.waiting == plan.max_queue)
+    try:
+        client(url).predict(**inputs, size=64, iterations=10, api_name="/classic")
+        turned_away = "accepted"
+    except Exception as error:  # the client raises several types; sort them by message
+        turned_away = str(error)
+    checks.check(
+        "one more job is told the server is busy", BUSY in turned_away.lower(), turned_away
+    )
     try:
         running.predict(api_name="/stop")
         refusal = ""
-    except QueueError as error:
-        refusal = f"refused: {error}"
+    except Exception as error:
+        refusal = f"refused: {type(error).__name__}: {error}"
     checks.check("Stop accepted while the queue is full", not refusal, refusal or "accepted")
     for job in waiting:
         job.cancel()
     if refusal:
         running.predict(api_name="/stop")  # the cancels made room
-    long_job.result(timeout=JOB_TIMEOUT_S)
+    status = long_job.result(timeout=JOB_TIMEOUT_S)[1]
+    checks.check("Stop reached the running job", "Stopped" in status, status)
+    with suppress(TimeoutError):
+        wait_until(lambda: SCHEDULER.waiting == 0, timeout=10)
+    left = SCHEDULER.waiting
+    checks.check("cancelled jobs left the queue within 10 s", left == 0, f"{left} still waiting")
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -250,6 +251,16 @@ def test_bad_input_gets_a_readable_message(
     assert message in str(error.value)
     assert "Traceback" not in str(error.value)
     assert "/tmp" not in str(error.value)
+
+
+def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
+    images: dict[str, Path], tmp_path: Path
+) -> None:
+    gone = str(tmp_path / "photo.png")  # handed over by Gradio, then removed by the sweep
+    with pytest.raises(gr.Error) as error:
+        list(app.classic(gone, str(images["style_a"]), size=64, iterations=1))
+    assert "no longer on the server" in error.value.message
+    assert str(tmp_path) not in error.value.message
 
 
 def test_sliders_refuse_more_than_the_host_caps(server: str, images: dict[str, Path]) -> None:

@@ -32,10 +32,8 @@ from nst.images import save_png
 from nst.settings import ClassicSettings
 from tests.conftest import REPO, SHARED_MAGENTA
 
-DELETE_CACHE_SECONDS = app.delete_cache_seconds
-"""The app's own reading of the variable, before the server fixture shortens it."""
 LIFETIME_S = 2
-"""Cache lifetime for the server in this module; the app's variable has a 60 s floor."""
+"""Cache lifetime for the server in this module, set through the app's variable."""
 NEEDS_MAGENTA = pytest.mark.skipif(
     not SHARED_MAGENTA.exists(), reason=f"fast mode needs the real models in {SHARED_MAGENTA}"
 )
@@ -172,7 +170,7 @@ def server(
     """The app with a :data:`LIFETIME_S` cache, a private cache folder and the default host."""
     cache = tmp_path_factory.mktemp("gradio-cache")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app, "delete_cache_seconds", lambda: LIFETIME_S)
+        patch.setenv("NST_DELETE_CACHE_SECONDS", str(LIFETIME_S))
         patch.setenv("GRADIO_TEMP_DIR", str(cache))
         patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         patch.setenv("NST_STYLES_DIR", str(gallery))
@@ -193,10 +191,11 @@ def server(
 
 
 def test_cache_lifetime_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app, "delete_cache_seconds", DELETE_CACHE_SECONDS)
-    for seconds in (90, 7200):
+    for seconds in (1, 5, 90, 7200):
         monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", str(seconds))
         assert app.build_demo().delete_cache == (seconds, seconds)
+    monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", "0")
+    assert app.delete_cache_seconds() == 1  # the floor: one sweep a second
 
 
 @pytest.fixture(
@@ -241,17 +240,8 @@ def finished_job(
 
 
 def test_uploads_and_results_leave_the_cache_after_the_configured_time(
-    finished_job: dict[str, Any], request: pytest.FixtureRequest
+    finished_job: dict[str, Any],
 ) -> None:
-    if finished_job["mode"] == "classic":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Gradio 6.31 never tracks an image a generator yields after a "
-                "gr.skip() for that output, so delete_cache keeps it; app.py's classic "
-                "handler yields gr.skip() for the image before its first preview",
-            )
-        )
     assert "Done" in finished_job["status"]
     assert {"photo.png", "style.png"} <= finished_job["seen"]  # the uploads were there...
     assert any(name.startswith("dual-nst-") for name in finished_job["seen"])  # ...the PNG too
@@ -260,6 +250,33 @@ def test_uploads_and_results_leave_the_cache_after_the_configured_time(
 
 def test_app_job_writes_nothing_in_the_repo(finished_job: dict[str, Any]) -> None:
     assert not finished_job["repo"], sorted(finished_job["repo"])
+
+
+@pytest.mark.parametrize("mode", [pytest.param("fast", marks=NEEDS_MAGENTA), "classic"])
+def test_an_upload_swept_before_its_job_runs_is_named_without_its_server_path(
+    server: tuple[str, Path, gr.Blocks], inputs: dict[str, Path], mode: str
+) -> None:
+    url, cache, _ = server
+    base = url.rstrip("/") + "/gradio_api"
+    with httpx.Client(timeout=60) as http:
+        paths = []
+        for name in ("photo", "style"):
+            files = [("files", (f"swept-{name}.png", inputs[name].read_bytes(), "image/png"))]
+            paths.append(http.post(f"{base}/upload", files=files).json()[0])
+        started = time.monotonic()
+        while any(Path(path).exists() for path in paths):  # the cache sweep takes them
+            assert time.monotonic() - started < 8 * LIFETIME_S, "uploads were never swept"
+            time.sleep(0.1)
+        meta = {"_type": "gradio.FileData"}
+        uploads = [{"path": path, "orig_name": Path(path).name, "meta": meta} for path in paths]
+        parameters = http.get(f"{base}/info").json()["named_endpoints"][f"/{mode}"]["parameters"]
+        defaults = [parameter.get("parameter_default") for parameter in parameters]
+        call = http.post(f"{base}/call/{mode}", json={"data": uploads + defaults[2:]})
+        answer = http.get(f"{base}/call/{mode}/{call.json()['event_id']}").text
+    assert "event: error" in answer
+    assert f"no longer on the server (uploads are kept for {LIFETIME_S} s)" in answer
+    assert "please upload it again" in answer
+    assert str(cache) not in answer and "/tmp" not in answer
 
 
 # ---------------------------------------------------------------- the gallery and the server
