@@ -22,6 +22,7 @@ from nst.engine import Engine, get_engine
 from nst.errors import InputError
 from nst.events import Progress, Queued
 from nst.images import fit_longest_side, load_image
+from nst.losses import DEFAULT_OBJECTIVE, Objective
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
 
@@ -89,6 +90,7 @@ class ClassicJob:
         cancel: threading.Event | None,
         scheduler: Scheduler,
         backbone: BackboneSpec | None,
+        objective: Objective,
     ) -> None:
         if not 1 <= len(styles) <= 2:
             raise InputError(f"Give one or two style images, not {len(styles)}.")
@@ -102,6 +104,7 @@ class ClassicJob:
         self.cancel = cancel or threading.Event()
         self.scheduler = scheduler
         self.backbone = backbone or BackboneSpec.from_env()
+        self.objective = objective
 
     def run(self) -> Iterator[Queued | Progress]:
         with self.scheduler.ticket() as ticket:
@@ -109,21 +112,18 @@ class ClassicJob:
                 if self.cancel.is_set():
                     return
                 yield Queued(ticket.position)
-            yield from self._optimise(get_engine(self.backbone))
+            yield from self._optimise(get_engine(self.backbone, self.objective))
 
     def _stage_targets(self, engine: Engine, stage_content: np.ndarray, size: int) -> None:
+        """Content features and the blended style Grams at one stage's size."""
         s = self.settings
         style_size = max(round(size * s.style_scale), 16)
-        blended = None
-        for style, weight in zip(self.styles, s.style_weights, strict=True):
-            if weight == 0:
-                continue
-            style_image = _as_float(fit_longest_side(style, style_size))
-            grams = engine.style_grams(tf.constant(style_image[None]))
-            scaled = [weight * g for g in grams]
-            blended = (
-                scaled if blended is None else [a + b for a, b in zip(blended, scaled, strict=True)]
-            )
+        grams = [
+            [weight * g for g in engine.style_targets_for(style, style_size)]
+            for style, weight in zip(self.styles, s.style_weights, strict=True)
+            if weight != 0
+        ]
+        blended = [tf.add_n(layer) for layer in zip(*grams, strict=True)]
         engine.set_targets(
             _as_float(stage_content), blended, (s.content_weight, s.style_weight, s.tv_weight)
         )
@@ -185,6 +185,7 @@ def stylize(
     cancel: threading.Event | None = None,
     scheduler: Scheduler = SCHEDULER,
     backbone: BackboneSpec | None = None,
+    objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Iterator[Queued | Progress]:
     """Check the inputs now; return an iterator that runs the transfer as it is consumed.
 
@@ -193,6 +194,7 @@ def stylize(
     iterator yields :class:`Queued`; then :class:`Progress` every
     ``settings.preview_every`` steps and always a last one (state ``"done"``,
     or ``"stopped"`` once ``cancel`` is set). Closing the iterator early frees
-    the device.
+    the device. ``objective`` picks the layers and TV cost (the project's by
+    default).
     """
-    return ClassicJob(content, styles, settings, cancel, scheduler, backbone).run()
+    return ClassicJob(content, styles, settings, cancel, scheduler, backbone, objective).run()

@@ -7,19 +7,28 @@ assigns new values: no ops or variables are created per job.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
 from nst import losses
-from nst.backbone import STYLE_LAYERS, BackboneSpec, load_backbone, preprocess
+from nst.backbone import BackboneSpec, load_backbone, preprocess
+from nst.images import fit_longest_side
+from nst.losses import DEFAULT_OBJECTIVE, Objective
 
 IMAGE_SPEC = tf.TensorSpec([1, None, None, 3], tf.float32)
 ADAM_BETA_1 = 0.9
 ADAM_BETA_2 = 0.999
 ADAM_EPSILON = 1e-3
 """Adam settings for pixels in [0, 1]; epsilon damps steps where gradients vanish."""
+STYLE_CACHE_SIZE = 24
+"""Style targets kept per engine: the 8 gallery styles at 3 stage sizes, ~2.4 MB each."""
+
+GramKey = tuple[str, tuple[int, ...], int]
 
 
 def _dynamic_variable(channels: int, name: str, trainable: bool = False) -> tf.Variable:
@@ -27,12 +36,45 @@ def _dynamic_variable(channels: int, name: str, trainable: bool = False) -> tf.V
     return tf.Variable(tf.zeros([1, 1, 1, channels]), shape=shape, trainable=trainable, name=name)
 
 
+def image_digest(image: np.ndarray) -> str:
+    """A short fingerprint of an image's pixels, for cache keys."""
+    return hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest()
+
+
+class GramCache:
+    """The most recently used style targets, so a repeated style skips its VGG pass."""
+
+    def __init__(self, capacity: int = STYLE_CACHE_SIZE) -> None:
+        self.capacity = capacity
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[GramKey, list[tf.Tensor]] = OrderedDict()
+
+    def get(self, key: GramKey, compute: Callable[[], list[tf.Tensor]]) -> list[tf.Tensor]:
+        if key in self._entries:
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        self.misses += 1
+        value = self._entries[key] = compute()
+        if len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Engine:
     """A backbone plus the variables and traced functions of one transfer at a time."""
 
-    def __init__(self, spec: BackboneSpec) -> None:
+    def __init__(self, spec: BackboneSpec, objective: Objective = DEFAULT_OBJECTIVE) -> None:
         self.spec = spec
-        self.model = load_backbone(spec)
+        self.objective = objective
+        self.model = load_backbone(spec, objective.layers)
         *style_outputs, content_output = self.model.outputs
         self.image = _dynamic_variable(3, "image", trainable=True)
         self.adam_m = _dynamic_variable(3, "adam_m")
@@ -41,15 +83,16 @@ class Engine:
         self.content_target = _dynamic_variable(content_output.shape[-1], "content_target")
         self.style_targets = [
             tf.Variable(tf.zeros([out.shape[-1]] * 2), trainable=False, name=f"gram_{name}")
-            for name, out in zip(STYLE_LAYERS, style_outputs, strict=True)
+            for name, out in zip(objective.style_layers, style_outputs, strict=True)
         ]
         self.weights = tf.Variable(tf.zeros([3]), trainable=False, name="cost_weights")
         self.learning_rate = tf.Variable(0.0, trainable=False, name="learning_rate")
+        self.gram_cache = GramCache()
 
     def features(self, image: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
-        """Gram matrices of the style layers and the content layer's features."""
+        """Gram matrices of the style layers and the content layer's features (float32)."""
         *style_features, content = self.model(preprocess(image), training=False)
-        return [losses.gram_matrix(f) for f in style_features], content
+        return [losses.gram_matrix(f) for f in style_features], tf.cast(content, tf.float32)
 
     @tf.function(input_signature=[IMAGE_SPEC])
     def style_grams(self, image: tf.Tensor) -> list[tf.Tensor]:
@@ -59,6 +102,15 @@ class Engine:
     def content_features(self, image: tf.Tensor) -> tf.Tensor:
         return self.features(image)[1]
 
+    def style_targets_for(self, style: np.ndarray, longest: int) -> list[tf.Tensor]:
+        """Gram matrices of a uint8 style image scaled to ``longest`` px, cached."""
+
+        def compute() -> list[tf.Tensor]:
+            scaled = fit_longest_side(style, longest).astype(np.float32) / 255.0
+            return self.style_grams(tf.constant(scaled[None]))
+
+        return self.gram_cache.get((image_digest(style), style.shape, longest), compute)
+
     def costs(self, image: tf.Tensor) -> tf.Tensor:
         """Weighted content, style and TV costs, and their total."""
         grams, content = self.features(image)
@@ -66,7 +118,7 @@ class Engine:
             [
                 losses.content_cost(content, self.content_target),
                 losses.style_cost(grams, self.style_targets),
-                losses.total_variation_cost(image),
+                self.objective.tv_cost(image),
             ]
         )
         weighted = raw * self.weights
@@ -118,14 +170,16 @@ class Engine:
         return self.step.experimental_get_tracing_count()
 
 
-_engines: dict[BackboneSpec, Engine] = {}
+_engines: dict[tuple[BackboneSpec, Objective], Engine] = {}
 _lock = threading.Lock()
 
 
-def get_engine(spec: BackboneSpec | None = None) -> Engine:
-    """The process-wide engine for a backbone (built on first use)."""
+def get_engine(
+    spec: BackboneSpec | None = None, objective: Objective = DEFAULT_OBJECTIVE
+) -> Engine:
+    """The process-wide engine for a backbone and objective (built on first use)."""
     spec = spec or BackboneSpec.from_env()
     with _lock:
-        if spec not in _engines:
-            _engines[spec] = Engine(spec)
-        return _engines[spec]
+        if (spec, objective) not in _engines:
+            _engines[spec, objective] = Engine(spec, objective)
+        return _engines[spec, objective]
