@@ -1,0 +1,138 @@
+"""Classic mode does no wasted work: truncated VGG, cached style targets, previews only when due."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nst.backbone import BackboneSpec, cpu_has_bf16_units, default_precision, load_backbone
+from nst.classic import stylize
+from nst.engine import Engine, GramCache, get_engine
+from nst.errors import ModelUnavailableError
+from nst.events import Progress
+from nst.losses import Objective
+from nst.settings import ClassicSettings
+from tests.conftest import REPO
+from tests.test_classic import CONTENT, STYLE_A, STYLE_B, pattern
+
+
+def run(styles, settings, **kwargs) -> list[Progress]:
+    return [e for e in stylize(CONTENT, styles, settings, **kwargs) if isinstance(e, Progress)]
+
+
+def op_counts(function) -> Counter:
+    graph = function.get_concrete_function().graph
+    return Counter(op.type for op in graph.get_operations())
+
+
+def test_backbone_stops_at_the_deepest_layer_in_use():
+    engine = get_engine()
+    names = [layer.name for layer in engine.model.layers]
+    assert names[-1] == "block5_conv1" and "block5_conv2" not in names
+    # VGG19 up to block5_conv1: 2 + 2 + 4 + 4 + 1 convolutions of its 16.
+    assert op_counts(engine.style_grams)["Conv2D"] == 13
+    assert op_counts(engine.step)["Conv2D"] == 13
+    deeper = load_backbone(engine.spec, Objective(content_layer="block5_conv2").layers)
+    assert [layer.name for layer in deeper.layers][-1] == "block5_conv2"
+
+
+def test_style_targets_are_computed_once_per_image_and_size():
+    engine = get_engine()
+    engine.gram_cache.clear()
+    misses = engine.gram_cache.misses
+    settings = ClassicSettings(size=64, iterations=2, multires=False)
+    run([STYLE_A, STYLE_B], settings)
+    assert (engine.gram_cache.misses - misses, len(engine.gram_cache)) == (2, 2)
+    hits, misses = engine.gram_cache.hits, engine.gram_cache.misses
+    run([STYLE_B], settings)
+    run([STYLE_A], ClassicSettings(size=48, iterations=2, multires=False))
+    assert engine.gram_cache.hits == hits + 1
+    assert engine.gram_cache.misses == misses + 1
+
+
+def test_cached_targets_give_the_same_image():
+    engine = get_engine()
+    settings = ClassicSettings(size=64, iterations=3, multires=False)
+    engine.gram_cache.clear()
+    cold = run([STYLE_A], settings)[-1].image
+    warm = run([STYLE_A], settings)[-1].image
+    assert engine.gram_cache.hits >= 1
+    np.testing.assert_array_equal(cold, warm)
+
+
+def test_the_cache_forgets_the_least_recently_used():
+    cache = GramCache(capacity=2)
+    for key in ("a", "b", "a", "c"):
+        cache.get((key, (1,), 1), lambda: [tf.zeros([1, 1])])
+    cache.get(("a", (1,), 1), lambda: [tf.ones([1, 1])])
+    assert (cache.hits, cache.misses, len(cache)) == (2, 3, 2)
+    cache.get(("b", (1,), 1), lambda: [tf.ones([1, 1])])
+    assert cache.misses == 4
+
+
+def test_previews_are_made_only_at_preview_steps(monkeypatch):
+    made = []
+    original = Engine.current_image
+
+    def counting(self):
+        made.append(1)
+        return original(self)
+
+    monkeypatch.setattr(Engine, "current_image", counting)
+    events = run([STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5))
+    assert [e.step for e in events] == [5, 10, 15, 20]
+    # One image per event, plus one per coarse-to-fine stage change.
+    assert len(made) == len(events) + 1
+
+
+def test_precision_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("NST_PRECISION", "float32")
+    assert default_precision() == "float32"
+    assert BackboneSpec("vgg19", "random").precision == "float32"
+    monkeypatch.setenv("NST_PRECISION", "bfloat16")
+    assert BackboneSpec.from_env().precision == "bfloat16"
+    monkeypatch.setenv("NST_PRECISION", "auto")
+    assert default_precision() == ("bfloat16" if cpu_has_bf16_units() else "float32")
+    monkeypatch.setenv("NST_PRECISION", "half")
+    with pytest.raises(ModelUnavailableError, match="NST_PRECISION"):
+        default_precision()
+
+
+def test_bfloat16_gradients_point_like_float32():
+    image = tf.constant(pattern(48, 64, 5)[None] / 255, tf.float32)
+    gradients = []
+    for precision in ("float32", "bfloat16"):
+        engine = Engine(BackboneSpec("vgg19", "random", precision))
+        engine.model.set_weights(get_engine().model.get_weights())
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            grams, content = engine.features(image)
+            cost = tf.add_n([tf.reduce_mean(g) for g in grams]) + tf.reduce_mean(content)
+        gradients.append(tape.gradient(cost, image).numpy().ravel())
+    full, half = gradients
+    assert full @ half / (np.linalg.norm(full) * np.linalg.norm(half)) > 0.98
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_runs():
+    """The side-by-side benchmark's smoke run (about 45 s on 2 cores)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "classic.py"), "--quick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("two_styles_step_cost_ratio=") for line in lines)
+    assert lines[-1].startswith("classic_time_to_quality_ratio=")
+    assert float(lines[-1].split("=")[1]) > 0
