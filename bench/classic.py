@@ -1,0 +1,581 @@
+"""Classic mode against the TensorFlow "Neural style transfer" tutorial, side by side.
+
+    python bench/classic.py [--steps 100] [--quick] [--weights PATH --backbone vgg16]
+                            [--tutorial-weights]
+
+Both run in this process, on the CPU, on the same images (../shared/images,
+else generated ones) and the same VGG weights: by default a seeded random VGG19
+written to a temporary file (He-normal kernels, so that feature magnitudes stay
+in a trained network's range), or the file given with ``--weights``.
+
+- The baseline follows https://www.tensorflow.org/tutorials/generative/style_transfer:
+  its layers, Gram matrix, loss, TV term, ``tf.function`` train step and Adam
+  (lr 0.02, beta_1 0.99, epsilon 0.1) on a ``tf.Variable`` started from the
+  content image. It is written here and imports nothing from ``nst``.
+- Ours is ``nst.classic.stylize`` (coarse to fine, our Adam, the engine's
+  precision) told to optimise the same loss: the tutorial's layers, Gram,
+  weights and ``tf.image.total_variation`` term, through ``nst.losses.Objective``.
+- Quality yardstick: the tutorial's total loss, computed by the baseline's own
+  code in float32 on the 512 px image. The baseline's loss after ``--steps``
+  steps is the target; each side's time runs from its first target computation
+  to its first full-size image at or below it, tracing excluded on both sides.
+  Ours is judged every 2 steps of its final stage (judging time left out).
+- Weights: the tutorial's were tuned for ImageNet VGG19. With the networks
+  here, lowering its loss does not mean stylising: on the HED VGG16 stand-in
+  the TV term is 99 % of it and the style term grows while the loss falls; on
+  the random VGG19 the loss stays above the content image's for 30+ steps, so
+  the untouched photo would "reach" the target. By default the style and
+  content weights are balanced for the network at hand: on the content image
+  the style term is 10x the TV term, and the content term of one Adam step's
+  noise (±0.02 per pixel) is a tenth of the style term. ``--tutorial-weights``
+  keeps the tutorial's numbers.
+
+Prints per-step times at 256 and 512 px, the time each side needs to reach the
+baseline's loss, the two-styles / one-style cost per step, the preview overhead,
+and last ``classic_time_to_quality_ratio`` = baseline time / our time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from nst.backbone import BackboneSpec  # noqa: E402
+from nst.classic import ClassicJob, plan_stages, stylize  # noqa: E402
+from nst.engine import Engine, get_engine  # noqa: E402
+from nst.events import Progress  # noqa: E402
+from nst.losses import Objective  # noqa: E402
+from nst.settings import ClassicSettings  # noqa: E402
+
+SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
+IMAGES = ("content/tubingen.jpg", "styles/starry_night.jpg", "styles/great_wave.jpg")
+STYLE_OVER_TV = 10.0
+CONTENT_NOISE_OVER_STYLE = 0.1
+QUICK_ITERATIONS = 60
+"""Our job's length in --quick mode; otherwise the default (200)."""
+PREVIEW_EVERY = 2
+"""Our quality runs judge every second step of the final stage (judging time left out)."""
+
+# ---- The tutorial, as written there (VGG19 + ImageNet replaced by the chosen net and file) ----
+
+CONTENT_LAYERS = ["block5_conv2"]
+STYLE_LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
+STYLE_WEIGHT = 1e-2
+CONTENT_WEIGHT = 1e4
+TOTAL_VARIATION_WEIGHT = 30
+NETWORKS = {
+    "vgg19": (keras.applications.VGG19, keras.applications.vgg19.preprocess_input),
+    "vgg16": (keras.applications.VGG16, keras.applications.vgg16.preprocess_input),
+}
+
+
+def load_img(image: np.ndarray, max_dim: int) -> tf.Tensor:
+    """The tutorial's loader, from decoded pixels: float [0, 1], longest side ``max_dim``."""
+    img = tf.image.convert_image_dtype(tf.constant(image), tf.float32)
+    shape = tf.cast(tf.shape(img)[:-1], tf.float32)
+    scale = max_dim / tf.reduce_max(shape)
+    new_shape = tf.cast(shape * scale, tf.int32)
+    return tf.image.resize(img, new_shape)[tf.newaxis, :]
+
+
+def vgg_layers(layer_names: list[str], network: str, weights: str) -> keras.Model:
+    vgg = NETWORKS[network][0](include_top=False, weights=weights)
+    vgg.trainable = False
+    outputs = [vgg.get_layer(name).output for name in layer_names]
+    return keras.Model([vgg.input], outputs)
+
+
+def gram_matrix(input_tensor: tf.Tensor) -> tf.Tensor:
+    result = tf.linalg.einsum("bijc,bijd->bcd", input_tensor, input_tensor)
+    input_shape = tf.shape(input_tensor)
+    num_locations = tf.cast(input_shape[1] * input_shape[2], tf.float32)
+    return result / num_locations
+
+
+class StyleContentModel(keras.Model):
+    def __init__(self, style_layers: list[str], content_layers: list[str], network: str, weights):
+        super().__init__()
+        self.vgg = vgg_layers(style_layers + content_layers, network, weights)
+        self.preprocess_input = NETWORKS[network][1]
+        self.style_layers = style_layers
+        self.content_layers = content_layers
+        self.num_style_layers = len(style_layers)
+        self.vgg.trainable = False
+
+    def call(self, inputs: tf.Tensor) -> dict[str, dict[str, tf.Tensor]]:
+        "Expects float input in [0,1]"
+        inputs = inputs * 255.0
+        preprocessed_input = self.preprocess_input(inputs)
+        outputs = self.vgg(preprocessed_input)
+        style_outputs, content_outputs = (
+            outputs[: self.num_style_layers],
+            outputs[self.num_style_layers :],
+        )
+        style_outputs = [gram_matrix(style_output) for style_output in style_outputs]
+        content_dict = dict(zip(self.content_layers, content_outputs, strict=True))
+        style_dict = dict(zip(self.style_layers, style_outputs, strict=True))
+        return {"content": content_dict, "style": style_dict}
+
+
+def clip_0_1(image: tf.Tensor) -> tf.Tensor:
+    return tf.clip_by_value(image, clip_value_min=0.0, clip_value_max=1.0)
+
+
+class Tutorial:
+    """The tutorial's targets, loss and training loop for one content and one style image."""
+
+    def __init__(
+        self,
+        extractor: StyleContentModel,
+        content: tf.Tensor,
+        style: tf.Tensor,
+        weights: tuple[float, float] = (STYLE_WEIGHT, CONTENT_WEIGHT),
+    ) -> None:
+        self.extractor = extractor
+        self.style_weight, self.content_weight = weights
+        self.style_targets = extractor(style)["style"]
+        self.content_targets = extractor(content)["content"]
+
+    def terms(self, image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Weighted style, content and total-variation terms of the tutorial's loss."""
+        outputs = self.extractor(image)
+        style_outputs = outputs["style"]
+        content_outputs = outputs["content"]
+        style_loss = tf.add_n(
+            [
+                tf.reduce_mean((style_outputs[name] - self.style_targets[name]) ** 2)
+                for name in style_outputs
+            ]
+        )
+        style_loss *= self.style_weight / len(STYLE_LAYERS)
+        content_loss = tf.add_n(
+            [
+                tf.reduce_mean((content_outputs[name] - self.content_targets[name]) ** 2)
+                for name in content_outputs
+            ]
+        )
+        content_loss *= self.content_weight / len(CONTENT_LAYERS)
+        return style_loss, content_loss, TOTAL_VARIATION_WEIGHT * tf.image.total_variation(image)
+
+    def loss(self, image: tf.Tensor) -> tf.Tensor:
+        style_loss, content_loss, tv_loss = self.terms(image)
+        return style_loss + content_loss + tv_loss
+
+    def train(self, content: tf.Tensor, steps: int) -> tuple[tf.Variable, list[float]]:
+        """The tutorial's optimisation from the content image; the seconds of each step."""
+        image = tf.Variable(content)
+        opt = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
+
+        @tf.function()
+        def train_step(image: tf.Variable) -> None:
+            with tf.GradientTape() as tape:
+                loss = self.loss(image)
+            grad = tape.gradient(loss, image)
+            opt.apply_gradients([(grad, image)])
+            image.assign(clip_0_1(image))
+
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            train_step(image)
+            times.append(time.perf_counter() - start)
+        return image, times
+
+
+# ---- The benchmark ----
+
+
+def tutorial_tv(image: tf.Tensor) -> tf.Tensor:
+    """The tutorial's TV term (a sum over the image) as a scalar, for our engine."""
+    return tf.image.total_variation(image)[0]
+
+
+TUTORIAL_OBJECTIVE = Objective(
+    style_layers=tuple(STYLE_LAYERS), content_layer=CONTENT_LAYERS[0], tv_cost=tutorial_tv
+)
+
+
+@dataclass
+class Setup:
+    """What both sides share: images at full size, network, weights file, loss weights."""
+
+    content: np.ndarray
+    styles: list[np.ndarray]
+    names: list[str]
+    network: str
+    weights: str
+    extractor: StyleContentModel
+    style_weight: float = STYLE_WEIGHT
+    content_weight: float = CONTENT_WEIGHT
+
+    @property
+    def spec(self) -> BackboneSpec:
+        return BackboneSpec(self.network, self.weights)
+
+    def engine(self) -> Engine:
+        return get_engine(self.spec, TUTORIAL_OBJECTIVE)
+
+    def at(self, size: int) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """Content and styles as the tutorial loads them at ``size``."""
+        return load_img(self.content, size), [load_img(s, size) for s in self.styles]
+
+    def tutorial(self, size: int) -> Tutorial:
+        content, styles = self.at(size)
+        return Tutorial(
+            self.extractor, content, styles[0], (self.style_weight, self.content_weight)
+        )
+
+    def settings(self, size: int, **changes) -> ClassicSettings:
+        """Our settings for the tutorial's weights; the rest are our defaults."""
+        return ClassicSettings(
+            size=size,
+            content_weight=self.content_weight,
+            style_weight=self.style_weight,
+            tv_weight=TOTAL_VARIATION_WEIGHT,
+            **changes,
+        )
+
+
+def as_uint8(image: tf.Tensor) -> np.ndarray:
+    return np.asarray(tf.round(clip_0_1(image[0]) * 255.0), dtype=np.uint8)
+
+
+def as_batch(image: np.ndarray) -> tf.Tensor:
+    return tf.constant(image[None], tf.float32) / 255.0
+
+
+def bench_images() -> tuple[list[np.ndarray], list[str]]:
+    """The shared photo and two paintings, or generated stand-ins when they are absent."""
+    paths = [SHARED / "images" / name for name in IMAGES]
+    if all(path.is_file() for path in paths):
+        return [np.asarray(Image.open(p).convert("RGB")) for p in paths], [p.name for p in paths]
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:768, 0:1024] / 1024.0
+    photo = np.stack([x, y, 1 - x], axis=-1) * 200 + rng.normal(0, 20, (768, 1024, 3))
+    rows = np.mgrid[0:512, 0:512][0][..., None]
+    strokes = np.sin(rows / 7.0 + np.arange(3)) * 100 + 128 + rng.normal(0, 30, (512, 512, 3))
+    waves = np.cos(rows.transpose(1, 0, 2) / 11.0 + np.arange(3)) * 90 + 110
+    images = [np.clip(a, 0, 255).astype(np.uint8) for a in (photo, strokes, waves)]
+    return images, ["generated photo", "generated strokes", "generated waves"]
+
+
+def random_weights(network: str, folder: Path) -> str:
+    """A seeded random VGG with He-normal kernels and zero biases, saved for both sides."""
+    model = NETWORKS[network][0](include_top=False, weights=None)
+    rng = np.random.default_rng(0)
+    weights = []
+    for array in model.get_weights():
+        fan_in = np.prod(array.shape[:-1]) if array.ndim == 4 else 1
+        values = rng.normal(0.0, np.sqrt(2.0 / fan_in), array.shape) if array.ndim == 4 else 0
+        weights.append(np.zeros_like(array) + values)
+    model.set_weights(weights)
+    path = folder / f"{network}_random_he.weights.h5"
+    model.save_weights(path)
+    return str(path)
+
+
+def balanced_weights(setup: Setup, size: int) -> tuple[float, float]:
+    """Style and content weights for which lowering the tutorial's loss means stylising.
+
+    On the content image the style term becomes ``STYLE_OVER_TV`` times the TV
+    term, and the content term of that image plus the noise of one Adam step
+    (±0.02 per pixel) becomes ``CONTENT_NOISE_OVER_STYLE`` of the style term.
+    """
+    content, styles = setup.at(size)
+    unit = Tutorial(setup.extractor, content, styles[0], (1.0, 1.0))
+    style, _, tv = unit.terms(content)
+    noise = tf.sign(tf.random.stateless_normal(content.shape, seed=(0, 1))) * 0.02
+    _, content_noise, _ = unit.terms(clip_0_1(content + noise))
+    style_weight = float(STYLE_OVER_TV * tv[0] / style)
+    content_weight = float(CONTENT_NOISE_OVER_STYLE * style_weight * style / content_noise)
+    return style_weight, content_weight
+
+
+# ---- Measurements ----
+
+
+def median_step(times: list[float]) -> float:
+    """The typical step, leaving out the first (it traces the step function)."""
+    return statistics.median(times[1:] if len(times) > 1 else times)
+
+
+def our_step_seconds(setup: Setup, size: int, steps: int) -> dict[int, float]:
+    """Median seconds of our traced step at ``size`` with one and with two styles blended.
+
+    The two target sets take turns step by step, so both see the same load.
+    """
+    engine = setup.engine()
+    content, style_images = setup.at(size)
+    photo = content[0].numpy()
+    grams = [engine.style_targets_for(as_uint8(s), size) for s in style_images]
+    targets = {1: grams[0], 2: [(a + b) / 2 for a, b in zip(*grams, strict=True)]}
+    weights = (setup.content_weight, setup.style_weight, TOTAL_VARIATION_WEIGHT)
+    engine.start(photo, ClassicSettings().learning_rate)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(steps + 1):
+        for styles, blended in targets.items():
+            engine.set_targets(photo, blended, weights)
+            start = time.perf_counter()
+            engine.step().numpy()
+            times[styles].append(time.perf_counter() - start)
+    return {styles: median_step(values) for styles, values in times.items()}
+
+
+def run_ours(
+    setup: Setup, size: int, settings: ClassicSettings, styles: int = 1
+) -> Iterator[Progress]:
+    """Our job on the images as the tutorial loads them at ``size``."""
+    content, style_images = setup.at(size)
+    events = stylize(
+        as_uint8(content),
+        [as_uint8(s) for s in style_images[:styles]],
+        settings,
+        backbone=setup.spec,
+        objective=TUTORIAL_OBJECTIVE,
+    )
+    return (e for e in events if isinstance(e, Progress))
+
+
+@dataclass
+class Crossing:
+    """When our job first reached the target loss, and what it had reached."""
+
+    seconds: float
+    step: int
+    loss: float
+    terms: tuple[float, float, float]
+
+
+def our_time_to_loss(
+    setup: Setup, size: int, target: float, judge: Tutorial, settings: ClassicSettings
+) -> tuple[Crossing | None, float]:
+    """Seconds for our job to produce a full-size image at or below ``target``.
+
+    The judge's loss is computed at every preview of the final stage and its
+    time is left out. Also returns our best loss, for when the target is missed.
+    """
+    setup.engine().gram_cache.clear()
+    judged = 0.0
+    best = float("inf")
+    events = run_ours(setup, size, settings)
+    for event in events:
+        start = time.perf_counter()
+        terms = final_size_terms(judge, event.image, size)
+        if terms is not None:
+            best = min(best, sum(terms))
+            if sum(terms) <= target:
+                events.close()
+                return Crossing(event.elapsed - judged, event.step, sum(terms), terms), best
+        judged += time.perf_counter() - start
+    return None, best
+
+
+def final_size_terms(
+    judge: Tutorial, image: np.ndarray, size: int
+) -> tuple[float, float, float] | None:
+    """The judge's loss terms of a full-size image; None for a coarse-stage preview."""
+    if max(image.shape[:2]) != size:
+        return None
+    style, content, tv = judge.terms(as_batch(image))
+    return float(style), float(content), float(tv[0])
+
+
+def terms_text(terms: tuple[float, float, float]) -> str:
+    return "style {:.3g}, content {:.3g}, TV {:.3g}".format(*terms)
+
+
+def warm_up(setup: Setup, size: int) -> None:
+    """One short job through every stage shape, so neither side's timing includes tracing."""
+    for multires in (True, False):
+        list(run_ours(setup, size, setup.settings(size, iterations=6, multires=multires)))
+
+
+def preview_seconds(setup: Setup, size: int, iterations: int) -> tuple[list[float], float]:
+    """Seconds spent making each preview of a job that previews every step, and the job's.
+
+    Times the job's own preview code (image out of the engine, content colours
+    kept: the costlier option) inside a real run.
+    """
+    spent: list[float] = []
+    make_preview = ClassicJob._event
+
+    def timed(self: ClassicJob, *args: object) -> Progress:
+        start = time.perf_counter()
+        event = make_preview(self, *args)
+        spent.append(time.perf_counter() - start)
+        return event
+
+    settings = setup.settings(
+        size, iterations=iterations, multires=False, preview_every=1, preserve_colors=True
+    )
+    ClassicJob._event = timed
+    try:
+        (last,) = deque(run_ours(setup, size, settings), maxlen=1)
+    finally:
+        ClassicJob._event = make_preview
+    return spent, last.elapsed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=None, help="baseline steps (default 100)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 256 px, 10 steps")
+    parser.add_argument("--backbone", choices=sorted(NETWORKS), default="vgg19")
+    parser.add_argument("--weights", default=None, help="VGG weights file (default: random)")
+    parser.add_argument(
+        "--tutorial-weights", action="store_true", help="the tutorial's weights, not balanced"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    size = 256 if args.quick else 512
+    timing_sizes = (128, 256) if args.quick else (128, 256, 512)
+    steps = args.steps or (10 if args.quick else 100)
+    images, names = bench_images()
+    with tempfile.TemporaryDirectory() as folder:
+        weights = args.weights or random_weights(args.backbone, Path(folder))
+        extractor = StyleContentModel(STYLE_LAYERS, CONTENT_LAYERS, args.backbone, weights)
+        setup = Setup(images[0], images[1:], names, args.backbone, weights, extractor)
+        if not args.tutorial_weights:
+            setup.style_weight, setup.content_weight = balanced_weights(setup, size)
+        report_setup(setup, args, steps)
+        ratio = report(setup, size, timing_sizes, steps, args.quick)
+    print(f"classic_time_to_quality_ratio={ratio:.2f}")
+
+
+def report_setup(setup: Setup, args: argparse.Namespace, steps: int) -> None:
+    print(f"machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}")
+    source = args.weights or "seeded random (He-normal) weights"
+    print(f"network: {setup.network}, {source}; ours in {setup.spec.precision}")
+    print(f"images: content {setup.names[0]}, styles {', '.join(setup.names[1:])}")
+    origin = "the tutorial's" if args.tutorial_weights else "balanced for this network"
+    print(
+        f"loss: the tutorial's, weights {origin}: style {setup.style_weight:.4g}, "
+        f"content {setup.content_weight:.4g}, TV {TOTAL_VARIATION_WEIGHT}"
+    )
+    print(f"target: the baseline's loss after {steps} steps")
+
+
+def report(
+    setup: Setup, size: int, timing_sizes: tuple[int, ...], steps: int, quick: bool
+) -> float:
+    """Print every section; return the time-to-quality ratio."""
+    print(f"\ntime to quality at {size} px (tracing excluded on both sides)")
+    start = time.perf_counter()
+    judge = setup.tutorial(size)
+    targets_seconds = time.perf_counter() - start
+    content, _ = setup.at(size)
+    image, times = judge.train(content, steps)
+    baseline_step = median_step(times)
+    terms = final_size_terms(judge, as_uint8(image), size)
+    target = float(judge.loss(image)[0])
+    baseline = targets_seconds + sum(times[1:]) + baseline_step
+    start_terms = final_size_terms(judge, as_uint8(content), size)
+    print(f"  start       content image, loss {sum(start_terms):.4g} ({terms_text(start_terms)})")
+    print(f"  baseline    {baseline:7.1f} s  step {steps}, loss {target:.4g} ({terms_text(terms)})")
+    print(f"              (its first step, which traces, took {times[0]:.1f} s)")
+    warm_up(setup, size)
+    iterations = QUICK_ITERATIONS if quick else ClassicSettings().iterations
+    ratios = {}
+    for label, multires in (("ours", True), ("ours 1-res", False)):
+        settings = setup.settings(
+            size, iterations=iterations, preview_every=PREVIEW_EVERY, multires=multires
+        )
+        crossing, best = our_time_to_loss(setup, size, target, judge, settings)
+        if crossing is None:
+            print(
+                f"  {label:10s}      not reached in {settings.iterations} steps (best {best:.4g})"
+            )
+            continue
+        ratios[label] = baseline / crossing.seconds
+        print(
+            f"  {label:10s}  {crossing.seconds:7.1f} s  step {crossing.step}, loss "
+            f"{crossing.loss:.4g} ({terms_text(crossing.terms)})  {ratios[label]:.2f}x faster"
+        )
+    print(
+        f"  ours: {settings.iterations} steps, coarse to fine "
+        f"{[(s.size, s.iterations) for s in plan_stages(size, settings.iterations, True)]}; "
+        f"1-res: all at {size} px; time includes targets and previews"
+    )
+    step_seconds = report_steps(setup, timing_sizes, {size: baseline_step}, 2 if quick else 6)
+    report_styles(setup, size, step_seconds)
+    report_previews(setup, size, 10 if quick else 20)
+    return ratios.get("ours", 0.0)
+
+
+def report_steps(
+    setup: Setup, sizes: tuple[int, ...], baseline_steps: dict[int, float], steps: int
+) -> dict[int, float]:
+    """Seconds per step of both sides at each size; returns ours with one style."""
+    print("\nseconds per step (median)")
+    print("  size  baseline  ours 1 style  ours 2 styles  speed-up  2 styles / 1")
+    one_style = {}
+    for size in sizes:
+        if size not in baseline_steps:
+            content, _ = setup.at(size)
+            baseline_steps[size] = median_step(setup.tutorial(size).train(content, steps)[1])
+        ours = our_step_seconds(setup, size, steps)
+        one_style[size] = ours[1]
+        print(
+            f"  {size:4d}  {baseline_steps[size]:8.3f}  {ours[1]:12.3f}  {ours[2]:13.3f}  "
+            f"{baseline_steps[size] / ours[1]:7.2f}x  {ours[2] / ours[1]:12.3f}"
+        )
+    print(f"two_styles_step_cost_ratio={ours[2] / ours[1]:.3f}")
+    return one_style
+
+
+def report_styles(setup: Setup, size: int, step_seconds: dict[int, float]) -> None:
+    """What a second style adds to a default job: its targets, one VGG pass per stage."""
+    engine = setup.engine()
+    _, styles = setup.at(size)
+    second = as_uint8(styles[1])
+    stages = plan_stages(size, ClassicSettings().iterations, True)
+    job = sum(stage.iterations * step_seconds[stage.size] for stage in stages)
+    extra = 0.0
+    for stage in stages:
+        times = []
+        for _ in range(3):
+            engine.gram_cache.clear()
+            start = time.perf_counter()
+            engine.style_targets_for(second, stage.size)
+            times.append(time.perf_counter() - start)
+        extra += statistics.median(times)
+    print(
+        f"  a default {size} px job ({job:.1f} s of steps) spends {extra:.2f} s on a second "
+        f"style's targets: two styles / one = {(job + extra) / job:.3f} per step, all included"
+    )
+
+
+def report_previews(setup: Setup, size: int, iterations: int) -> None:
+    """What previews cost, as a share of the run time."""
+    spent, elapsed = preview_seconds(setup, size, iterations)
+    share = sum(spent) / elapsed
+    every = ClassicSettings().preview_every
+    each = statistics.median(spent) * 1000
+    print(f"\npreviews at {size} px, content colours kept: {each:.1f} ms each")
+    print(f"  every step ({iterations}-step job): {100 * share:.2f} % of run time")
+    print(f"  every {every} steps (the default): {100 * share / every:.2f} % of run time")
+
+
+if __name__ == "__main__":
+    main()
