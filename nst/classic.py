@@ -7,6 +7,7 @@ a UI can stream previews and a Stop button can end the job between steps.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,12 @@ from nst.colors import keep_content_colors
 from nst.engine import Engine, get_engine
 from nst.errors import InputError
 from nst.events import Progress, Queued
-from nst.images import fit_longest_side, load_image
+from nst.images import (
+    check_longest_side,
+    fit_longest_side,
+    load_image,
+    smallest_longest_side,
+)
 from nst.losses import DEFAULT_OBJECTIVE, Objective
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
@@ -40,14 +46,17 @@ class Stage:
     iterations: int
 
 
-def plan_stages(size: int, iterations: int, multires: bool) -> list[Stage]:
+def plan_stages(size: int, iterations: int, multires: bool, smallest: int = 0) -> list[Stage]:
     """Sizes doubling up to ``size``; coarse stages get most steps since they cost less.
 
     The final stage always gets at least a third of the steps, so the result's
-    fine detail is optimised at the size the user asked for.
+    fine detail is optimised at the size the user asked for. No stage is
+    smaller than ``smallest`` (a thin image needs a larger size to keep its
+    short side).
     """
     sizes = [size]
-    while multires and len(sizes) < MAX_STAGES and sizes[0] // 2 >= MIN_STAGE_SIZE:
+    floor = max(MIN_STAGE_SIZE, smallest)
+    while multires and len(sizes) < MAX_STAGES and sizes[0] // 2 >= floor:
         sizes.insert(0, sizes[0] // 2)
     if len(sizes) == 1 or iterations < 2 * len(sizes):
         return [Stage(size, iterations)]
@@ -97,6 +106,7 @@ class ClassicJob:
         self.settings = settings.validated(len(styles))
         self.content = load_image(content)
         self.styles = [load_image(s) for s in styles]
+        self.smallest_size = self._check_sizes()
         init = self.settings.init
         self.init: str | np.ndarray = init
         if init not in INIT_CHOICES:
@@ -105,6 +115,18 @@ class ClassicJob:
         self.scheduler = scheduler
         self.backbone = backbone or BackboneSpec.from_env()
         self.objective = objective
+
+    def _check_sizes(self) -> int:
+        """Refuse sizes that would shrink an image below VGG's pooling; the least usable size."""
+        s = self.settings
+        check_longest_side(self.content, s.size)
+        style_size = round(s.size * s.style_scale)
+        for style in self.styles:
+            check_longest_side(style, style_size, "style size (output size × style scale)")
+        return max(
+            smallest_longest_side(self.content),
+            *(math.ceil(smallest_longest_side(style) / s.style_scale) for style in self.styles),
+        )
 
     def run(self) -> Iterator[Queued | Progress]:
         with self.scheduler.ticket() as ticket:
@@ -130,7 +152,7 @@ class ClassicJob:
 
     def _optimise(self, engine: Engine) -> Iterator[Progress]:
         s = self.settings
-        stages = plan_stages(s.size, s.iterations, s.multires)
+        stages = plan_stages(s.size, s.iterations, s.multires, self.smallest_size)
         if self.init == "fast":
             from nst.fast import render_fast
 

@@ -243,3 +243,8 @@ def test_real_vgg16_weights_move_the_image_toward_the_style(shared_image):
 
     assert blueness(painting) > blueness(photo)
     assert blueness(result) > blueness(photo) + 3
+
+
+def test_coarse_stages_keep_a_thin_image_above_the_smallest_size():
+    assert [s.size for s in plan_stages(512, 300, multires=True, smallest=160)] == [256, 512]
+    assert [s.size for s in plan_stages(256, 300, multires=True, smallest=160)] == [256]

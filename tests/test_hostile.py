@@ -332,13 +332,6 @@ def test_library_fast_transfers_odd_images(corpus: Path, case: Case, magenta_dir
     assert_shape(result, case.shape, settings.size)
 
 
-THIN_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="classic: an image whose short side falls under 16 px at a stage's size crashes "
-    "VGG's pooling (TensorFlow AbortedError) instead of an InputError",
-)
-
-
 def result_or_input_error(call: Callable[[], Any]) -> None:
     """``call`` must finish or refuse with our InputError; anything else is a bug."""
     try:
@@ -347,17 +340,17 @@ def result_or_input_error(call: Callable[[], Any]) -> None:
         assert_readable(str(error), "")
 
 
-@THIN_BUG
 @pytest.mark.parametrize("role", ["content", "style"])
 def test_library_classic_thin_image_at_a_small_size(corpus: Path, role: str) -> None:
     thin, good = corpus / "widest.png", corpus / "style.png"
     content, style = (thin, good) if role == "content" else (good, thin)
-    result_or_input_error(lambda: list(stylize(content, [style], TINY)))  # 160×16 → 32×3
+    with pytest.raises(InputError) as error:
+        stylize(content, [style], TINY)  # 160×16 → 32×3
+    assert_readable(str(error.value), "at least 160 px")
 
 
-@THIN_BUG
 def test_library_classic_thin_image_at_default_coarse_to_fine(corpus: Path) -> None:
-    # 160×16 at size 256 starts at a 128 px stage, where the short side is 13 px.
+    # 160×16 at size 256 would start at a 128 px stage (a 13 px short side): it must not.
     settings = ClassicSettings(size=256, iterations=4, preview_every=2)
     result_or_input_error(
         lambda: list(stylize(corpus / "widest.png", [corpus / "style.png"], settings))
@@ -616,14 +609,7 @@ def test_app_answers_every_image(api: Client, corpus: Path, case: Case) -> None:
     "endpoint",
     [
         pytest.param("fast", marks=NEEDS_MAGENTA),
-        pytest.param(
-            "classic",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="classic crashes on the 64×6 strip (see THIN_BUG), so the app can only "
-                "say 'failed unexpectedly'",
-            ),
-        ),
+        "classic",
     ],
 )
 def test_app_refuses_a_thin_image_at_a_small_size(api: Client, corpus: Path, endpoint: str) -> None:
