@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +59,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from nst.backbone import BackboneSpec  # noqa: E402
-from nst.classic import ClassicJob, plan_stages, stylize  # noqa: E402
+from nst.classic import ClassicJob, Stage, plan_stages, stylize  # noqa: E402
 from nst.engine import Engine, get_engine  # noqa: E402
 from nst.events import Progress  # noqa: E402
+from nst.images import fit_longest_side  # noqa: E402
 from nst.losses import Objective  # noqa: E402
 from nst.settings import ClassicSettings  # noqa: E402
 
@@ -179,8 +180,8 @@ class Tutorial:
         style_loss, content_loss, tv_loss = self.terms(image)
         return style_loss + content_loss + tv_loss
 
-    def train(self, content: tf.Tensor, steps: int) -> tuple[tf.Variable, list[float]]:
-        """The tutorial's optimisation from the content image; the seconds of each step."""
+    def trainer(self, content: tf.Tensor) -> tuple[tf.Variable, Callable[[tf.Variable], None]]:
+        """The tutorial's image variable, started from the content image, and its train step."""
         image = tf.Variable(content)
         opt = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
 
@@ -192,6 +193,11 @@ class Tutorial:
             opt.apply_gradients([(grad, image)])
             image.assign(clip_0_1(image))
 
+        return image, train_step
+
+    def train(self, content: tf.Tensor, steps: int) -> tuple[tf.Variable, list[float]]:
+        """The tutorial's optimisation from the content image; the seconds of each step."""
+        image, train_step = self.trainer(content)
         times = []
         for _ in range(steps):
             start = time.perf_counter()
@@ -317,26 +323,44 @@ def median_step(times: list[float]) -> float:
     return statistics.median(times[1:] if len(times) > 1 else times)
 
 
-def our_step_seconds(setup: Setup, size: int, steps: int) -> dict[int, float]:
-    """Median seconds of our traced step at ``size`` with one and with two styles blended.
+def step_seconds(setup: Setup, size: int, rounds: int) -> dict[str, float]:
+    """Median seconds per step at ``size``: the baseline's, ours with one and two styles.
 
-    The two target sets take turns step by step, so both see the same load.
+    The three take turns step by step, so they share the machine's load.
     """
-    engine = setup.engine()
     content, style_images = setup.at(size)
+    image, train_step = setup.tutorial(size).trainer(content)
+    engine = setup.engine()
     photo = content[0].numpy()
     grams = [engine.style_targets_for(as_uint8(s), size) for s in style_images]
-    targets = {1: grams[0], 2: [(a + b) / 2 for a, b in zip(*grams, strict=True)]}
+    blends = {"one": grams[0], "two": [(a + b) / 2 for a, b in zip(*grams, strict=True)]}
     weights = (setup.content_weight, setup.style_weight, TOTAL_VARIATION_WEIGHT)
     engine.start(photo, ClassicSettings().learning_rate)
-    times: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(steps + 1):
-        for styles, blended in targets.items():
+    times: dict[str, list[float]] = {"baseline": [], "one": [], "two": []}
+    for _ in range(rounds + 1):
+        start = time.perf_counter()
+        train_step(image)
+        times["baseline"].append(time.perf_counter() - start)
+        for name, blended in blends.items():
             engine.set_targets(photo, blended, weights)
             start = time.perf_counter()
             engine.step().numpy()
-            times[styles].append(time.perf_counter() - start)
-    return {styles: median_step(values) for styles, values in times.items()}
+            times[name].append(time.perf_counter() - start)
+    return {name: median_step(values) for name, values in times.items()}
+
+
+def our_targets_seconds(setup: Setup, size: int, stages: list[Stage]) -> float:
+    """Seconds our job spends on content and style targets over ``stages`` (cache cleared)."""
+    engine = setup.engine()
+    content, styles = setup.at(size)
+    photo, style = as_uint8(content), as_uint8(styles[0])
+    start = time.perf_counter()
+    for stage in stages:
+        engine.gram_cache.clear()
+        engine.style_targets_for(style, stage.size)
+        small = fit_longest_side(photo, stage.size)
+        engine.content_features(as_batch(small)).numpy()
+    return time.perf_counter() - start
 
 
 def run_ours(
@@ -480,68 +504,94 @@ def report(
     setup: Setup, size: int, timing_sizes: tuple[int, ...], steps: int, quick: bool
 ) -> float:
     """Print every section; return the time-to-quality ratio."""
-    print(f"\ntime to quality at {size} px (tracing excluded on both sides)")
+    print(f"\ntime to quality at {size} px, wall clock (tracing excluded on both sides)")
     start = time.perf_counter()
     judge = setup.tutorial(size)
-    targets_seconds = time.perf_counter() - start
+    baseline_targets = time.perf_counter() - start
     content, _ = setup.at(size)
     image, times = judge.train(content, steps)
-    baseline_step = median_step(times)
     terms = final_size_terms(judge, as_uint8(image), size)
     target = float(judge.loss(image)[0])
-    baseline = targets_seconds + sum(times[1:]) + baseline_step
+    baseline = baseline_targets + sum(times[1:]) + median_step(times)
     start_terms = final_size_terms(judge, as_uint8(content), size)
     print(f"  start       content image, loss {sum(start_terms):.4g} ({terms_text(start_terms)})")
     print(f"  baseline    {baseline:7.1f} s  step {steps}, loss {target:.4g} ({terms_text(terms)})")
     print(f"              (its first step, which traces, took {times[0]:.1f} s)")
     warm_up(setup, size)
     iterations = QUICK_ITERATIONS if quick else ClassicSettings().iterations
-    ratios = {}
+    crossings: dict[str, tuple[Crossing, list[Stage]]] = {}
     for label, multires in (("ours", True), ("ours 1-res", False)):
         settings = setup.settings(
             size, iterations=iterations, preview_every=PREVIEW_EVERY, multires=multires
         )
         crossing, best = our_time_to_loss(setup, size, target, judge, settings)
         if crossing is None:
-            print(
-                f"  {label:10s}      not reached in {settings.iterations} steps (best {best:.4g})"
-            )
+            print(f"  {label:10s}      not reached in {iterations} steps (best {best:.4g})")
             continue
-        ratios[label] = baseline / crossing.seconds
+        crossings[label] = crossing, plan_stages(size, iterations, multires)
         print(
             f"  {label:10s}  {crossing.seconds:7.1f} s  step {crossing.step}, loss "
-            f"{crossing.loss:.4g} ({terms_text(crossing.terms)})  {ratios[label]:.2f}x faster"
+            f"{crossing.loss:.4g} ({terms_text(crossing.terms)})  "
+            f"{baseline / crossing.seconds:.2f}x faster"
         )
-    print(
-        f"  ours: {settings.iterations} steps, coarse to fine "
-        f"{[(s.size, s.iterations) for s in plan_stages(size, settings.iterations, True)]}; "
-        f"1-res: all at {size} px; time includes targets and previews"
-    )
-    step_seconds = report_steps(setup, timing_sizes, {size: baseline_step}, 2 if quick else 6)
-    report_styles(setup, size, step_seconds)
-    report_previews(setup, size, 10 if quick else 20)
+    stages = [(s.size, s.iterations) for s in plan_stages(size, iterations, True)]
+    print(f"  ours: {iterations} steps, coarse to fine {stages}; 1-res: all at {size} px")
+    seconds = report_steps(setup, timing_sizes, 2 if quick else 6)
+    return report_corrected(setup, size, steps, baseline_targets, seconds, crossings)
+
+
+def report_corrected(
+    setup: Setup,
+    size: int,
+    steps: int,
+    baseline_targets: float,
+    seconds: dict[int, dict[str, float]],
+    crossings: dict[str, tuple[Crossing, list[Stage]]],
+) -> float:
+    """Time to quality from step counts and the per-step times measured taking turns.
+
+    The wall-clock runs above last minutes each on a CPU shared with other
+    work, so their ratio carries the load's drift; this one does not.
+    """
+    baseline = baseline_targets + steps * seconds[size]["baseline"]
+    print(f"\ntime to quality at {size} px, steps x per-step times measured taking turns")
+    print(f"  baseline    {baseline:7.1f} s  {steps} steps + targets")
+    ratios = {}
+    for label, (crossing, stages) in crossings.items():
+        done = steps_per_stage(stages, crossing.step)
+        ours = our_targets_seconds(setup, size, [s for s in done if s.iterations])
+        ours += sum(s.iterations * seconds[s.size]["one"] for s in done)
+        ratios[label] = baseline / ours
+        counts = ", ".join(f"{s.iterations} at {s.size}" for s in done if s.iterations)
+        print(f"  {label:10s}  {ours:7.1f} s  {counts} + targets  {ratios[label]:.2f}x faster")
     return ratios.get("ours", 0.0)
 
 
-def report_steps(
-    setup: Setup, sizes: tuple[int, ...], baseline_steps: dict[int, float], steps: int
-) -> dict[int, float]:
-    """Seconds per step of both sides at each size; returns ours with one style."""
-    print("\nseconds per step (median)")
+def steps_per_stage(stages: list[Stage], steps: int) -> list[Stage]:
+    """How many of its steps each stage had run after ``steps`` steps in all."""
+    done = []
+    for stage in stages:
+        done.append(Stage(stage.size, min(stage.iterations, steps)))
+        steps -= done[-1].iterations
+    return done
+
+
+def report_steps(setup: Setup, sizes: tuple[int, ...], rounds: int) -> dict[int, dict[str, float]]:
+    """Seconds per step of both sides at each size, and what a second style adds."""
+    print("\nseconds per step (median; baseline, ours 1 style, ours 2 styles taking turns)")
     print("  size  baseline  ours 1 style  ours 2 styles  speed-up  2 styles / 1")
-    one_style = {}
+    seconds = {}
     for size in sizes:
-        if size not in baseline_steps:
-            content, _ = setup.at(size)
-            baseline_steps[size] = median_step(setup.tutorial(size).train(content, steps)[1])
-        ours = our_step_seconds(setup, size, steps)
-        one_style[size] = ours[1]
+        timed = seconds[size] = step_seconds(setup, size, rounds)
         print(
-            f"  {size:4d}  {baseline_steps[size]:8.3f}  {ours[1]:12.3f}  {ours[2]:13.3f}  "
-            f"{baseline_steps[size] / ours[1]:7.2f}x  {ours[2] / ours[1]:12.3f}"
+            f"  {size:4d}  {timed['baseline']:8.3f}  {timed['one']:12.3f}  {timed['two']:13.3f}  "
+            f"{timed['baseline'] / timed['one']:7.2f}x  {timed['two'] / timed['one']:12.3f}"
         )
-    print(f"two_styles_step_cost_ratio={ours[2] / ours[1]:.3f}")
-    return one_style
+    print(f"two_styles_step_cost_ratio={timed['two'] / timed['one']:.3f}")
+    largest = sizes[-1]
+    report_styles(setup, largest, {size: timed["one"] for size, timed in seconds.items()})
+    report_previews(setup, largest, 10 if largest < 512 else 20)
+    return seconds
 
 
 def report_styles(setup: Setup, size: int, step_seconds: dict[int, float]) -> None:
