@@ -18,7 +18,8 @@ class Queued:
 class Progress:
     """A snapshot of a classic transfer, yielded every few steps and at the end.
 
-    ``image`` is the current result as uint8 H×W×3 at the output size.
+    ``image`` is the current result as uint8 H×W×3: at the current stage's size while
+    coarse-to-fine runs its smaller stages, at the output size in the last one.
     ``state`` is ``"running"`` while steps remain, then ``"done"`` or
     ``"stopped"`` (cancelled; ``image`` is the last good one).
     """
