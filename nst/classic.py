@@ -72,15 +72,13 @@ def _as_float(image: np.ndarray) -> np.ndarray:
 
 
 def _initial_image(init: str | np.ndarray, content: np.ndarray, seed: int) -> np.ndarray:
-    """The first stage's starting point, uint8 at the content's size."""
+    """The first stage's starting point (an image, the content, or seeded noise), uint8."""
     if isinstance(init, np.ndarray):
         return init
     if init == "content":
         return content
-    if init == "noise":
-        rng = np.random.default_rng(seed)
-        return rng.integers(0, 256, content.shape, dtype=np.uint8)
-    raise InputError(f"Unknown init {init!r}: use one of {', '.join(INIT_CHOICES)} or an image.")
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, content.shape, dtype=np.uint8)
 
 
 def _resize_exact(image: np.ndarray, like: np.ndarray) -> np.ndarray:
