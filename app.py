@@ -1,8 +1,9 @@
 """Dual NST web app: repaint a photo in the style of one or two paintings.
 
 Only the user interface lives here: layout, events, queue settings and launch
-flags. The transfers themselves, their defaults and their limits come from
-:mod:`nst`, so the app, the CLI and the Python API behave alike.
+flags. What a job means, its parameters, their defaults and bounds, the host's
+caps and the result's metadata come from :mod:`nst`; the controls and the API's
+named parameters are generated from the parameter declarations.
 
 Run ``python app.py --help`` for the options.
 """
@@ -10,13 +11,13 @@ Run ``python app.py --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,16 @@ from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from nst.config import env_int, env_str
+from nst import config
 from nst.errors import NSTError
 from nst.events import Progress, Queued
 from nst.gallery import GalleryItem, load_gallery, styles_dir
+from nst.host import HostCaps, host_caps, upload_lifetime_seconds
 from nst.images import load_image, png_bytes
-from nst.scheduler import SCHEDULER
-from nst.settings import INIT_CHOICES, ClassicSettings, FastSettings
+from nst.metadata import result_metadata
+from nst.parameters import Parameter, Settings
+from nst.scheduler import SCHEDULER, STOPS
+from nst.settings import ClassicSettings, FastSettings
 
 log = logging.getLogger("dual-nst.app")
 
@@ -42,16 +46,7 @@ DESCRIPTION = (
     "Repaint a photo in the style of one or two paintings: "
     "**Classic** refines it step by step, **Fast** answers in one pass."
 )
-CPU_CAPS = (512, 300)
-"""Classic (output size, iterations) caps on a host without a GPU."""
-GPU_CAPS = (1536, 2000)
-MIN_SIZE = 64
-"""Smallest output size the sliders offer: a smaller result is too small to judge."""
-FAST_MAX_SIZE = 2048
 MAX_UPLOAD = "50mb"
-STYLE_MIX = 0.5
-"""Default share of style 1."""
-COST_TERMS = ("total", "content", "style", "tv")
 TRANSFER = "transfer"
 """Gradio concurrency group of both transfer events."""
 HANDLER_MARGIN = 2
@@ -59,6 +54,7 @@ HANDLER_MARGIN = 2
 one, and one more to answer "busy" at once while the line is full."""
 THREAD_MARGIN = 10
 """Worker threads beyond the transfer handlers, for uploads, Stop and the gallery."""
+WAITING = "**Waiting** for the device…"
 
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="rose")
 CSS = """
@@ -69,105 +65,24 @@ CSS = """
 #style-gallery .grid-wrap { min-height: 0; }
 #style-gallery .caption-label { white-space: normal; font-size: 0.72em; line-height: 1.2; }
 """
-
-
-@dataclass(frozen=True)
-class Caps:
-    """How far the classic sliders go on this host."""
-
-    size: int
-    iterations: int
-    gpu: bool
-
-    def note(self) -> str:
-        device = "GPU" if self.gpu else "CPU"
-        return (
-            f"On this {device} host classic mode is capped at {self.size} px and "
-            f"{self.iterations} steps; set `NST_MAX_CLASSIC_SIZE` and `NST_MAX_ITERATIONS` "
-            "before starting the app to change that."
-        )
-
-
-def classic_caps() -> Caps:
-    """Caps from the environment, defaulting by whether TensorFlow sees a GPU.
-
-    Listing devices initialises the runtime but builds no model.
-    """
-    import tensorflow as tf
-
-    gpu = bool(tf.config.list_physical_devices("GPU"))
-    size, iterations = GPU_CAPS if gpu else CPU_CAPS
-    size_high = ClassicSettings.LIMITS["size"][1]
-    iter_low, iter_high = ClassicSettings.LIMITS["iterations"]
-    return Caps(
-        size=int(min(max(env_int("NST_MAX_CLASSIC_SIZE", size), MIN_SIZE), size_high)),
-        iterations=int(min(max(env_int("NST_MAX_ITERATIONS", iterations), iter_low), iter_high)),
-        gpu=gpu,
-    )
-
-
-def delete_cache_seconds() -> int:
-    """How long uploads and results stay on the server (``NST_DELETE_CACHE_SECONDS``).
-
-    Any value from 1 s up is honoured: a privacy-minded host may keep files
-    only seconds, at the price of uploads expiring while their job waits.
-    """
-    return max(env_int("NST_DELETE_CACHE_SECONDS", 3600), 1)
+IMAGE_PARAMETERS = [
+    inspect.Parameter("content", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
+    inspect.Parameter("style_1", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
+    inspect.Parameter(
+        "style_2", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None
+    ),
+]
+IMAGE_DOCS = """    content: The photo to repaint (a file path or URL).
+    style_1: The first style image.
+    style_2: An optional second style image."""
 
 
 def _upload_gone() -> gr.Error:
     """An upload the cache sweep removed before its job ran, named without its server path."""
     return gr.Error(
         "The uploaded image is no longer on the server (uploads are kept for "
-        f"{delete_cache_seconds()} s); please upload it again."
+        f"{upload_lifetime_seconds()} s); please upload it again."
     )
-
-
-class StopSwitches:
-    """Per-session stop flags, so Stop ends this visitor's jobs and nobody else's.
-
-    The page arms a flag when Launch is clicked, before Gradio starts the
-    job, so a Stop in between is not lost; API callers get a flag when their
-    job starts. Stop sets the armed flag and every running one, and a job
-    still queued in the scheduler leaves the line without running.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._armed: dict[str, threading.Event] = {}
-        self._running: dict[str, set[threading.Event]] = {}
-
-    def arm(self, session: str) -> None:
-        """A flag for the session's next job (the page starts one job at a time)."""
-        with self._lock:
-            self._armed[session] = threading.Event()
-
-    def claim(self, session: str) -> threading.Event:
-        """The flag of a job that is starting now."""
-        with self._lock:
-            flag = self._armed.pop(session, None) or threading.Event()
-            self._running.setdefault(session, set()).add(flag)
-            return flag
-
-    def release(self, session: str, flag: threading.Event) -> None:
-        with self._lock:
-            running = self._running.get(session, set())
-            running.discard(flag)
-            if not running:
-                self._running.pop(session, None)
-
-    def stop(self, session: str) -> int:
-        """Set the session's flags; returns how many jobs were asked to stop."""
-        with self._lock:
-            flags = [*self._running.get(session, ())]
-            if session in self._armed:
-                flags.append(self._armed[session])
-        for flag in flags:
-            flag.set()
-        return len(flags)
-
-
-STOPS = StopSwitches()
 
 
 def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
@@ -206,43 +121,24 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
     return component
 
 
-def _styles(
-    style_1: str | None, style_2: str | None, style_mix: float
-) -> tuple[list[str], tuple[float, ...]]:
-    """The chosen styles and their weights (style 1 gets ``style_mix``, style 2 the rest)."""
-    chosen = [(path, w) for path, w in ((style_1, style_mix), (style_2, 1.0 - style_mix)) if path]
-    if not chosen:
-        raise gr.Error("Choose a style: upload a painting or click one in the gallery.")
-    if len(chosen) == 1:
-        return [chosen[0][0]], (1.0,)
-    return [path for path, _ in chosen], tuple(float(w) for _, w in chosen)
-
-
-def _need_content(content: str | None) -> str:
+def _inputs(content: str | None, style_1: str | None, style_2: str | None) -> tuple[str, list[str]]:
+    """The content photo and the one or two chosen styles, or a message saying what is missing."""
     if not content:
         raise gr.Error("Upload a content photo first: it is the picture that gets repainted.")
-    return content
+    styles = [path for path in (style_1, style_2) if path]
+    if not styles:
+        raise gr.Error("Choose a style: upload a painting or click one in the gallery.")
+    return content, styles
 
 
-def _save_result(image: Any, mode: str, params: dict[str, Any]) -> str:
-    """The full-size PNG with its parameters, written straight into Gradio's cache.
+def _save_result(image: Any, metadata: dict[str, Any]) -> str:
+    """The full-size PNG with its metadata, written straight into Gradio's cache.
 
     Gradio serves it from there as it is, and ``delete_cache`` removes it with
     the uploads, so no copy of a result outlives the configured lifetime.
     """
-    data = png_bytes(image, {"mode": mode, **params})
-    return save_bytes_to_cache(data, f"dual-nst-{mode}.png", get_upload_folder())
-
-
-def _params(
-    content: str, styles: Sequence[str], settings: ClassicSettings | FastSettings
-) -> dict[str, Any]:
-    """What goes into the PNG's metadata: input names and the settings used."""
-    return {
-        "content": Path(content).name,
-        "styles": [Path(style).name for style in styles],
-        **settings.validated(len(styles)).as_dict(),
-    }
+    data = png_bytes(image, metadata)
+    return save_bytes_to_cache(data, f"dual-nst-{metadata['mode']}.png", get_upload_folder())
 
 
 def _status(event: Progress) -> str:
@@ -266,11 +162,7 @@ def _costs_frame(history: list[Progress]) -> pd.DataFrame:
     rows = [
         {"step": event.step, "term": term, "log10 cost": math.log10(max(cost, 1e-12))}
         for event in history
-        for term, cost in zip(
-            COST_TERMS,
-            (event.total_cost, event.content_cost, event.style_cost, event.tv_cost),
-            strict=True,
-        )
+        for term, cost in event.costs._asdict().items()
     ]
     return pd.DataFrame(rows, columns=["step", "term", "log10 cost"])
 
@@ -291,45 +183,66 @@ def _fail(error: Exception, *uploads: str | None) -> gr.Error:
     return gr.Error("The transfer failed unexpectedly; the server log has the details.")
 
 
-def classic(
+def _session(request: gr.Request | None) -> str:
+    """Whose stop flags: the browser tab or API client (one key for direct calls)."""
+    return (request.session_hash if request else None) or ""
+
+
+def _endpoint(
+    name: str, summary: str, settings: type[Settings], run: Callable[..., Any]
+) -> Callable[..., Any]:
+    """A handler whose named parameters are the images, then every declared parameter.
+
+    Gradio reads an endpoint's parameter names, defaults and types from the
+    handler's signature, so the API (and its docs) follow the declarations.
+    ``run(request, content, style_1, style_2, values)`` does the work.
+    """
+    request = inspect.Parameter(
+        "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+    )
+    declared = settings.signature(IMAGE_PARAMETERS)
+    signature = declared.replace(parameters=[*declared.parameters.values(), request])
+    images = [p.name for p in IMAGE_PARAMETERS]
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        request_value = values.pop("request")
+        content, style_1, style_2 = (values.pop(image) for image in images)
+        return run(request_value, content, style_1, style_2, values)
+
+    handler: Callable[..., Any]
+    if inspect.isgeneratorfunction(run):
+
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            yield from call(*args, **kwargs)
+
+    else:
+
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            return call(*args, **kwargs)
+
+    handler.__name__ = handler.__qualname__ = name
+    handler.__signature__ = signature  # type: ignore[attr-defined]
+    handler.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    handler.__doc__ = f"{summary}\n\nArgs:\n{IMAGE_DOCS}\n{settings.docs()}\n"
+    return handler
+
+
+def run_classic(
+    request: gr.Request | None,
     content: str | None,
     style_1: str | None,
-    style_2: str | None = None,
-    style_mix: float = STYLE_MIX,
-    iterations: int = ClassicSettings.iterations,
-    content_weight: float = ClassicSettings.content_weight,
-    style_weight: float = ClassicSettings.style_weight,
-    tv_weight: float = ClassicSettings.tv_weight,
-    size: int = ClassicSettings.size,
-    style_scale: float = ClassicSettings.style_scale,
-    init: str = ClassicSettings.init,
-    preserve_colors: bool = ClassicSettings.preserve_colors,
-    seed: int = ClassicSettings.seed,
-    preview_every: int = ClassicSettings.preview_every,
-    request: gr.Request | None = None,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
 ) -> Iterator[tuple[Any, str, Any, Any]]:
-    """Classic (Gatys) transfer, streaming (image, status, cost curves, PNG file).
-
-    Images are file paths; `style_2` is optional and `style_mix` is the share
-    of style 1. The PNG (with its parameters in the metadata) comes with the
-    last update, when the job is done or stopped.
-    """
+    """One classic job for the page or the API, streaming (image, status, costs, PNG)."""
     session = _session(request)
     cancel = STOPS.claim(session)
     try:
-        settings = ClassicSettings(
-            iterations=iterations,
-            content_weight=content_weight,
-            style_weight=style_weight,
-            tv_weight=tv_weight,
-            size=size,
-            style_scale=style_scale,
-            init=init,
-            preserve_colors=preserve_colors,
-            seed=seed,
-            preview_every=preview_every,
-        )
-        yield from _classic_updates(content, style_1, style_2, style_mix, settings, cancel)
+        yield from _classic_updates(content, style_1, style_2, values, caps, cancel)
     except Exception as error:
         failure = _fail(error, content, style_1, style_2)
         yield gr.skip(), f"**Failed**: {failure.message}", gr.skip(), gr.skip()
@@ -342,8 +255,8 @@ def _classic_updates(
     content: str | None,
     style_1: str | None,
     style_2: str | None,
-    style_mix: float,
-    settings: ClassicSettings,
+    values: dict[str, Any],
+    caps: HostCaps,
     cancel: threading.Event,
 ) -> Iterator[tuple[Any, str, Any, Any]]:
     """The outputs of one classic job: every preview, then the result and its PNG.
@@ -355,9 +268,8 @@ def _classic_updates(
     """
     from nst.classic import stylize
 
-    content = _need_content(content)
-    styles, weights = _styles(style_1, style_2, style_mix)
-    settings = replace(settings, style_weights=weights)
+    content, styles = _inputs(content, style_1, style_2)
+    settings = ClassicSettings.from_values(values, caps.classic)
     history: list[Progress] = []
     with closing(stylize(content, styles, settings, cancel=cancel)) as events:  # checks inputs
         if not cancel.is_set():
@@ -369,55 +281,62 @@ def _classic_updates(
                 history.append(event)
                 download = None
                 if event.state != "running":
-                    params = {**_params(content, styles, settings), "steps_done": event.step}
-                    download = _save_result(event.image, "classic", params)
+                    metadata = result_metadata(
+                        "classic", content, styles, settings, steps_done=event.step
+                    )
+                    download = _save_result(event.image, metadata)
                 yield event.image, _status(event), _costs_frame(history), download
     if not history and cancel.is_set():
         yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
 
 
-def fast(
+def run_fast(
+    request: gr.Request | None,
     content: str | None,
     style_1: str | None,
-    style_2: str | None = None,
-    style_mix: float = STYLE_MIX,
-    size: int = FastSettings.size,
-    strength: float = FastSettings.strength,
-    preserve_colors: bool = FastSettings.preserve_colors,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
 ) -> tuple[Any, str, Any]:
-    """Fast (one-pass Magenta) transfer: returns (image, status, PNG file).
-
-    Images are file paths; `style_2` is optional, `style_mix` is the share of
-    style 1 and `strength` runs from 0 (the photo) to 1 (full style).
-    """
+    """One fast job for the page or the API: (image, status, PNG)."""
     from nst.fast import load_fast_model, stylize_fast
 
-    content = _need_content(content)
-    styles, weights = _styles(style_1, style_2, style_mix)
-    settings = FastSettings(
-        size=size,
-        strength=strength,
-        preserve_colors=preserve_colors,
-        style_weights=weights,
-    )
+    content, styles = _inputs(content, style_1, style_2)
     started = time.perf_counter()
     try:
+        settings = FastSettings.from_values(values, caps.fast)
         model = load_fast_model()
         image = stylize_fast(content, styles, settings)
     except Exception as error:
         raise _fail(error, content, *styles) from None
     status = f"**Done** in {time.perf_counter() - started:.1f} s."
-    if not model.mixes_embeddings and (len(styles) > 1 or strength < 1):
+    if not model.mixes_embeddings and (len(styles) > 1 or settings.strength < 1):
         status += f" {model.blend_note}"
-    return image, status, _save_result(image, "fast", _params(content, styles, settings))
+    metadata = result_metadata("fast", content, styles, settings)
+    return image, status, _save_result(image, metadata)
 
 
-WAITING = "**Waiting** for the device…"
+def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The ``/classic`` and ``/fast`` handlers, within this host's caps."""
 
+    def classic_job(*args: Any) -> Iterator[tuple[Any, str, Any, Any]]:
+        yield from run_classic(*args, caps=caps)
 
-def _session(request: gr.Request | None) -> str:
-    """Whose stop flags: the browser tab or API client (one key for direct calls)."""
-    return (request.session_hash if request else None) or ""
+    classic = _endpoint(
+        "classic",
+        "Classic (Gatys) transfer, streaming (image, status, cost curves, PNG file).\n\n"
+        "The PNG, with every setting in its metadata, comes with the last update, "
+        "when the job is done or stopped.",
+        ClassicSettings,
+        classic_job,
+    )
+    fast = _endpoint(
+        "fast",
+        "Fast (one-pass Magenta) transfer: returns (image, status, PNG file).",
+        FastSettings,
+        partial(run_fast, caps=caps),
+    )
+    return classic, fast
 
 
 def after_failure(status: str) -> Any:
@@ -452,113 +371,45 @@ def _gallery_picker(
     return pick
 
 
-def _weight_slider(name: str, label: str, info: str) -> gr.Slider:
-    """A cost weight from 0 to ten times its default, which it starts at."""
-    default = getattr(ClassicSettings, name)
-    top = 10 * default or 10
-    return gr.Slider(0, top, value=default, step=top / 200, label=label, info=info)
+def control(declared: Parameter, cap: float | None = None) -> gr.components.Component:
+    """The control for one parameter, its words from the declaration, its top lowered to ``cap``."""
+    words = {"label": declared.label, "info": declared.help}
+    if declared.kind is bool:
+        return gr.Checkbox(declared.default, **words)
+    if declared.kind is str:
+        return gr.Dropdown(list(declared.choices), value=declared.default, **words)
+    low, high = declared.bounds(cap)
+    value = min(declared.default, high)
+    if declared.typed:
+        precision = 0 if declared.kind is int else None
+        return gr.Number(value, minimum=low, maximum=high, precision=precision, **words)
+    return gr.Slider(low, high, value=value, step=declared.step, **words)
 
 
-def _classic_controls(caps: Caps) -> list[gr.components.Component]:
-    """Classic settings, in the order of :func:`classic`'s parameters after the images."""
-    defaults, limits = ClassicSettings(), ClassicSettings.LIMITS
-    iterations = gr.Slider(
-        1,
-        caps.iterations,
-        value=min(defaults.iterations, caps.iterations),
-        step=1,
-        label="Iterations",
-        info="More steps, more style; the preview updates as it goes.",
-    )
+def _controls(
+    settings: type[Settings], caps: dict[str, int], made: dict[str, gr.components.Component]
+) -> list[gr.components.Component]:
+    """Controls for one mode in declaration order; those in ``made`` are reused.
+
+    Main controls are laid out first, then the advanced ones in an accordion.
+    """
+    controls = dict(made)
+    fresh = [p for p in settings.parameters() if p.name not in made]
     with gr.Row():
-        content_weight = _weight_slider(
-            "content_weight", "Content weight", "How much of the photo's shapes to keep."
-        )
-        style_weight = _weight_slider(
-            "style_weight", "Style weight", "How strongly to imitate the paintings."
-        )
+        for declared in fresh:
+            if not declared.advanced:
+                controls[declared.name] = control(declared, caps.get(declared.name))
     with gr.Accordion("Advanced", open=False):
-        with gr.Row():
-            tv_weight = _weight_slider(
-                "tv_weight", "Smoothness (TV weight)", "Higher: fewer speckles, softer detail."
-            )
-            size = gr.Slider(
-                MIN_SIZE,
-                caps.size,
-                value=min(defaults.size, caps.size),
-                step=16,
-                label="Output size",
-                info="Longest side in pixels.",
-            )
-        with gr.Row():
-            style_scale = gr.Slider(
-                *limits["style_scale"],
-                value=defaults.style_scale,
-                step=0.05,
-                label="Style scale",
-                info="Size of the brush strokes, relative to the output.",
-            )
-            preview_every = gr.Slider(
-                1,
-                50,
-                value=defaults.preview_every,
-                step=1,
-                label="Preview every",
-                info="Steps between two previews.",
-            )
-        with gr.Row():
-            init = gr.Dropdown(
-                list(INIT_CHOICES),
-                value=defaults.init,
-                label="Start from",
-                info="The photo, random noise, or the fast-mode result.",
-            )
-            seed = gr.Number(
-                defaults.seed,
-                precision=0,
-                minimum=limits["seed"][0],
-                maximum=limits["seed"][1],
-                label="Seed",
-                info="For the noise start.",
-            )
-        preserve_colors = gr.Checkbox(defaults.preserve_colors, label="Keep the photo's colours")
-    gr.Markdown(caps.note(), elem_classes="caps-note")
-    return [
-        iterations,
-        content_weight,
-        style_weight,
-        tv_weight,
-        size,
-        style_scale,
-        init,
-        preserve_colors,
-        seed,
-        preview_every,
-    ]
+        for declared in fresh:
+            if declared.advanced:
+                controls[declared.name] = control(declared, caps.get(declared.name))
+    return [controls[p.name] for p in settings.parameters()]
 
 
-def _fast_controls() -> list[gr.components.Component]:
-    """Fast settings, in the order of :func:`fast`'s parameters after the images."""
-    defaults = FastSettings()
-    with gr.Row():
-        size = gr.Slider(
-            MIN_SIZE,
-            FAST_MAX_SIZE,
-            value=defaults.size,
-            step=16,
-            label="Output size",
-            info="Longest side in pixels.",
-        )
-        strength = gr.Slider(
-            0,
-            1,
-            value=defaults.strength,
-            step=0.05,
-            label="Strength",
-            info="0: the photo as it is, 1: full style.",
-        )
-    preserve_colors = gr.Checkbox(defaults.preserve_colors, label="Keep the photo's colours")
-    return [size, strength, preserve_colors]
+def _shared_parameters() -> list[Parameter]:
+    """Parameters both modes declare alike: one control serves both tabs."""
+    fast = set(FastSettings.parameters())
+    return [p for p in ClassicSettings.parameters() if p in fast]
 
 
 def _examples(items: list[GalleryItem], inputs: list[gr.components.Component]) -> None:
@@ -577,12 +428,13 @@ def _examples(items: list[GalleryItem], inputs: list[gr.components.Component]) -
 
 def build_demo() -> gr.Blocks:
     """The whole page; nothing runs until a button is clicked."""
-    caps = classic_caps()
+    caps = host_caps()
+    classic, fast = endpoints(caps)
     items = load_gallery()
     gr.set_static_paths([styles_dir()])
-    age = delete_cache_seconds()
+    age = upload_lifetime_seconds()
 
-    telemetry = env_str("GRADIO_ANALYTICS_ENABLED", "False").lower() == "true"  # opt-in only
+    telemetry = config.ANALYTICS.text().lower() == "true"  # opt-in only
     with gr.Blocks(title=TITLE, delete_cache=(age, age), analytics_enabled=telemetry) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_id="header")
         with gr.Row(equal_height=False):
@@ -591,14 +443,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Row():
                     style_1 = _image_input("Style 1", 200, "style-1")
                     style_2 = _image_input("Style 2 (optional)", 200, "style-2")
-                style_mix = gr.Slider(
-                    0,
-                    1,
-                    value=STYLE_MIX,
-                    step=0.05,
-                    label="Style mix",
-                    info="Share of style 1; style 2 gets the rest (ignored with one style).",
-                )
+                shared = {p.name: control(p) for p in _shared_parameters()}
                 target = gr.Radio(
                     ["Style 1", "Style 2"],
                     value="Style 1",
@@ -616,12 +461,13 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Classic: fine, step by step") as classic_tab:
-                        classic_settings = _classic_controls(caps)
+                        classic_settings = _controls(ClassicSettings, caps.classic, shared)
+                        gr.Markdown(caps.note(), elem_classes="caps-note")
                         with gr.Row():
                             classic_button = gr.Button("Launch", variant="primary")
                             stop_button = gr.Button("Stop", variant="stop")
                     with gr.Tab("Fast: one pass") as fast_tab:
-                        fast_settings = _fast_controls()
+                        fast_settings = _controls(FastSettings, caps.fast, shared)
                         fast_button = gr.Button("Launch", variant="primary")
                 status = gr.Markdown(
                     "Upload a photo, pick one or two styles, then press **Launch**.",
@@ -641,8 +487,8 @@ def build_demo() -> gr.Blocks:
                 plot = gr.LinePlot(
                     x="step", y="log10 cost", color="term", label="Costs (classic)", height=280
                 )
-        images = [content, style_1, style_2, style_mix]
-        _examples(items, images)
+        images = [content, style_1, style_2]
+        _examples(items, [*images, shared["style_mix"]])
 
         # Both modes share one group; launch() sizes it for the jobs allowed to wait.
         transfer: dict[str, Any] = {
@@ -683,10 +529,10 @@ def build_demo() -> gr.Blocks:
 
 def preload() -> None:
     """Load both modes' models now, so the first visitor does not wait for them."""
-    from nst.engine import get_engine
+    from nst.classic.optimiser import get_optimiser
     from nst.fast import load_fast_model
 
-    for name, load in (("classic", get_engine), ("fast", load_fast_model)):
+    for name, load in (("classic", get_optimiser), ("fast", load_fast_model)):
         try:
             load()
         except NSTError as error:
@@ -715,19 +561,19 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=f"Serve the {TITLE} web app. {DESCRIPTION.replace('**', '')}"
+        description=f"Serve the {TITLE} web app. {DESCRIPTION.replace('**', '')}",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--host",
-        default=env_str("GRADIO_SERVER_NAME", "127.0.0.1"),
-        help="address to listen on; 0.0.0.0 for every interface "
-        "(default: $GRADIO_SERVER_NAME or 127.0.0.1)",
+        default=config.SERVER_NAME.text(),
+        help=f"address to listen on; 0.0.0.0 for every interface (${config.SERVER_NAME.name})",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=env_int("GRADIO_SERVER_PORT", 7860),
-        help="port to listen on (default: $GRADIO_SERVER_PORT or 7860)",
+        default=config.SERVER_PORT.integer(),
+        help=f"port to listen on (${config.SERVER_PORT.name})",
     )
     parser.add_argument(
         "--share", action="store_true", help="also serve on a temporary public gradio.live link"
@@ -738,9 +584,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-queue",
         type=int,
-        default=env_int("NST_MAX_QUEUE", 20),
-        help="jobs that may wait at once; more are told the app is busy "
-        "(default: $NST_MAX_QUEUE or 20)",
+        default=config.MAX_QUEUE.integer(),
+        help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
     )
     return parser.parse_args(argv)
 

@@ -14,7 +14,7 @@ in a trained network's range), or the file given with ``--weights``.
   content image. It is written here and imports nothing from ``nst``.
 - Ours is ``nst.classic.stylize`` (coarse to fine, our Adam, the engine's
   precision) told to optimise the same loss: the tutorial's layers, Gram,
-  weights and ``tf.image.total_variation`` term, through ``nst.losses.Objective``.
+  weights and ``tf.image.total_variation`` term, through ``nst.classic.costs.Objective``.
 - Quality yardstick: the tutorial's total loss, computed by the baseline's own
   code in float32 on the 512 px image. The baseline's loss after ``--steps``
   steps is the target; each side's time runs from its first target computation
@@ -58,12 +58,14 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from nst.backbone import BackboneSpec  # noqa: E402
-from nst.classic import ClassicJob, Stage, plan_stages, stylize  # noqa: E402
-from nst.engine import Engine, get_engine  # noqa: E402
+from nst.classic import stylize  # noqa: E402
+from nst.classic.backbone import BackboneSpec  # noqa: E402
+from nst.classic.costs import Objective  # noqa: E402
+from nst.classic.optimiser import ImageOptimiser, get_optimiser  # noqa: E402
+from nst.classic.stages import Stage, plan_stages  # noqa: E402
+from nst.colors import keep_content_colors  # noqa: E402
 from nst.events import Progress  # noqa: E402
 from nst.images import fit_longest_side  # noqa: E402
-from nst.losses import Objective  # noqa: E402
 from nst.settings import ClassicSettings  # noqa: E402
 
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
@@ -236,8 +238,8 @@ class Setup:
     def spec(self) -> BackboneSpec:
         return BackboneSpec(self.network, self.weights)
 
-    def engine(self) -> Engine:
-        return get_engine(self.spec, TUTORIAL_OBJECTIVE)
+    def engine(self) -> ImageOptimiser:
+        return get_optimiser(self.spec, TUTORIAL_OBJECTIVE)
 
     def at(self, size: int) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """Content and styles as the tutorial loads them at ``size``."""
@@ -344,7 +346,7 @@ def step_seconds(setup: Setup, size: int, rounds: int) -> dict[str, float]:
         for name, blended in blends.items():
             engine.set_targets(photo, blended, weights)
             start = time.perf_counter()
-            engine.step().numpy()
+            engine.run_step()
             times[name].append(time.perf_counter() - start)
     return {name: median_step(values) for name, values in times.items()}
 
@@ -433,28 +435,22 @@ def warm_up(setup: Setup, size: int) -> None:
 
 
 def preview_seconds(setup: Setup, size: int, iterations: int) -> tuple[list[float], float]:
-    """Seconds spent making each preview of a job that previews every step, and the job's.
+    """Seconds one preview takes, once per step of a job, and the seconds of the job itself.
 
-    Times the job's own preview code (image out of the engine, content colours
-    kept: the costlier option) inside a real run.
+    A preview is the image taken out of the optimiser with the content's
+    colours kept (the costlier option); it is timed after a real run, on that
+    run's image, so the job's own time holds no preview at all.
     """
-    spent: list[float] = []
-    make_preview = ClassicJob._event
-
-    def timed(self: ClassicJob, *args: object) -> Progress:
-        start = time.perf_counter()
-        event = make_preview(self, *args)
-        spent.append(time.perf_counter() - start)
-        return event
-
     settings = setup.settings(
-        size, iterations=iterations, multires=False, preview_every=1, preserve_colors=True
+        size, iterations=iterations, multires=False, preview_every=iterations, preserve_colors=True
     )
-    ClassicJob._event = timed
-    try:
-        (last,) = deque(run_ours(setup, size, settings), maxlen=1)
-    finally:
-        ClassicJob._event = make_preview
+    (last,) = deque(run_ours(setup, size, settings), maxlen=1)
+    optimiser, content = setup.engine(), as_uint8(setup.at(size)[0])
+    spent: list[float] = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        keep_content_colors(optimiser.current_image(), content)
+        spent.append(time.perf_counter() - start)
     return spent, last.elapsed
 
 

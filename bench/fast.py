@@ -60,7 +60,7 @@ def main() -> None:
     print(
         f"machine: {threads} CPU cores, {load_text()}; median of {args.runs} runs after a warm-up"
     )
-    print(f"ours: nst fast mode, source {ours.source}, {describe(ours)}, {threads} threads")
+    print(f"ours: nst fast mode, source {model or 'default'}, {describe(ours)}, {threads} threads")
     print(f"peer: {peer_problem or versions()}")
     print(f"images: content {names[0]} {size_text(content)}, style {names[1]} {size_text(style)}")
 
@@ -87,7 +87,7 @@ def main() -> None:
     print("  size  ours ms  peer ms  ours sharpness  peer sharpness  photo sharpness")
     for size in DETAIL_SIZES:
         photo = fit_longest_side(content, size)
-        settings = FastSettings(size=size, working_size=size)
+        settings = FastSettings(size=size)
         jobs = {"ours": lambda s=settings, p=photo: stylize_fast(p, [style], s, model=model)}
         if peer is not None:
             jobs["peer"] = lambda p=photo, s=size: peer_stylize(peer, p, style, s)
@@ -190,7 +190,7 @@ def sweep(model: str, content: np.ndarray, style: np.ndarray, runs: int) -> None
     for path in candidates:
         for threads in sorted({1, os.cpu_count() or 1}):
             os.environ["NST_FAST_THREADS"] = str(threads)
-            variant = TFLiteModel(base.source, predictor, path)
+            variant = TFLiteModel(predictor, path)
             job = {"run": lambda v=variant: v.transfer(content, embedding, 1024)}
             ms = timed(job, runs)["run"][0]
             print(f"  {path.name:40s} {threads} thread(s) {ms:8.1f} ms")

@@ -6,8 +6,8 @@ runs Magenta's arbitrary stylisation network (Ghiasi et al.) in one pass.
 
 import os
 
-from nst.config import cache_dir
+from nst import config
 
 # Keras keeps its config and downloads under KERAS_HOME (default ~/.keras) and reads
 # the variable once, when it is imported: point it into our cache unless the user chose.
-os.environ.setdefault("KERAS_HOME", str(cache_dir() / "keras"))
+os.environ.setdefault(config.KERAS_HOME.name, str(config.keras_home()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,6 +13,15 @@ class Queued:
     """The job waits for the device; ``position`` jobs are ahead of it."""
 
     position: int
+
+
+class WeightedCosts(NamedTuple):
+    """A classic transfer's costs, each already multiplied by its weight, and their sum."""
+
+    content: float
+    style: float
+    tv: float
+    total: float
 
 
 @dataclass(frozen=True)
@@ -27,10 +37,7 @@ class Progress:
     step: int
     total_steps: int
     image: np.ndarray
-    content_cost: float
-    style_cost: float
-    tv_cost: float
-    total_cost: float
+    costs: WeightedCosts
     elapsed: float
     iterations_per_second: float
     state: str = "running"
@@ -45,9 +52,9 @@ class Progress:
     def summary(self) -> str:
         """One line for a log or a status bar."""
         eta = "" if self.state != "running" else f", ETA {self.eta:.0f} s"
+        costs = self.costs
         return (
-            f"step {self.step}/{self.total_steps}: total {self.total_cost:.4g} "
-            f"(content {self.content_cost:.4g}, style {self.style_cost:.4g}, "
-            f"tv {self.tv_cost:.4g}), "
+            f"step {self.step}/{self.total_steps}: total {costs.total:.4g} "
+            f"(content {costs.content:.4g}, style {costs.style:.4g}, tv {costs.tv:.4g}), "
             f"{self.iterations_per_second:.2f} it/s{eta}"
         )

@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from nst.config import env_str
+from nst import config
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class GalleryItem:
 
 def styles_dir() -> Path:
     """The gallery folder: ``NST_STYLES_DIR`` when set, else ``assets/styles`` in the repo."""
-    return Path(env_str("NST_STYLES_DIR", str(DEFAULT_DIR))).expanduser()
+    return config.STYLES_DIR.path() if config.STYLES_DIR.is_set() else DEFAULT_DIR
 
 
 def load_gallery(folder: Path | None = None) -> list[GalleryItem]:

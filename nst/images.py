@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
-from nst.config import env_int
+from nst import config
 from nst.errors import ImageError, InputError
 
 MIN_SIDE = 16
@@ -42,7 +42,7 @@ _UNREADABLE_HINT = "upload a JPEG, PNG or WebP"
 
 def max_pixels() -> int:
     """Pixel limit per image (``NST_MAX_PIXELS``), so one upload cannot exhaust memory."""
-    return env_int("NST_MAX_PIXELS", 40_000_000)
+    return config.MAX_PIXELS.integer()
 
 
 def load_image(source: ImageSource) -> np.ndarray:

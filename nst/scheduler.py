@@ -1,25 +1,35 @@
-"""One process-wide slot for transfers: only one job uses the device at a time.
+"""One process-wide slot for transfers, and the Stop switches of each session.
 
 Gradio has its own queue, but the CLI, the Python API and tests call the
 library directly, so the library guards the device itself. Waiting is first
 in, first out, and a waiting caller can read its position at any time.
+Listeners hear when a job takes the slot and when it leaves it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nst.errors import BusyError
 
+Listener = Callable[[str, "Ticket"], None]
+"""Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot."""
+
 
 class Ticket:
-    """A place in the queue; ``position`` is 0 once the ticket holds the slot."""
+    """A place in the queue; ``position`` is 0 once the ticket holds the slot.
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    ``job`` is whatever the caller said the job is (e.g. its mode and
+    settings), for listeners.
+    """
+
+    def __init__(self, scheduler: Scheduler, job: Any) -> None:
         self._scheduler = scheduler
+        self.job = job
 
     @property
     def position(self) -> int:
@@ -38,13 +48,16 @@ class Scheduler:
         self._cond = threading.Condition()
         self._queue: deque[Ticket] = deque()
         self._running: Ticket | None = None
+        self._listeners: list[Listener] = []
         self.max_waiting = max_waiting
-        self.peak_running_jobs = 0
-        """Most jobs ever seen holding the slot at once: 1 unless the slot is broken."""
-        self._overlap = 0
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` at every start and end of a job; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     @contextmanager
-    def ticket(self) -> Iterator[Ticket]:
+    def ticket(self, job: Any = None) -> Iterator[Ticket]:
         """Join the queue; leaving the ``with`` block frees the place or the slot."""
         with self._cond:
             waiting = max(len(self._queue) - 1, 0)
@@ -54,22 +67,24 @@ class Scheduler:
                     f"Sorry, the server is busy: {jobs} already waiting. "
                     "Please try again in a minute."
                 )
-            ticket = Ticket(self)
+            ticket = Ticket(self, job)
             self._queue.append(ticket)
         try:
             yield ticket
         finally:
             with self._cond:
-                if self._running is ticket:
+                ended = self._running is ticket
+                if ended:
                     self._running = None
-                    self._overlap -= 1
                 self._queue.remove(ticket)
                 self._cond.notify_all()
+            if ended:
+                self._tell("end", ticket)
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, job: Any = None) -> Iterator[None]:
         """Wait for and hold the slot (for callers that need no queue position)."""
-        with self.ticket() as ticket:
+        with self.ticket(job) as ticket:
             ticket.wait()
             yield
 
@@ -86,12 +101,65 @@ class Scheduler:
     def _wait(self, ticket: Ticket, timeout: float | None) -> bool:
         with self._cond:
             granted = self._cond.wait_for(lambda: self._queue[0] is ticket, timeout)
-            if granted and self._running is not ticket:
+            started = granted and self._running is not ticket
+            if started:
                 self._running = ticket
-                self._overlap += 1
-                self.peak_running_jobs = max(self.peak_running_jobs, self._overlap)
-            return granted
+        if started:
+            self._tell("start", ticket)
+        return granted
+
+    def _tell(self, event: str, ticket: Ticket) -> None:
+        for listener in list(self._listeners):
+            listener(event, ticket)
+
+
+class StopSwitches:
+    """Per-session stop flags, so Stop ends this visitor's jobs and nobody else's.
+
+    A front end arms a flag before it submits a job, so a Stop in between is
+    not lost; a job claims the armed flag (or a new one) when it starts. Stop
+    sets the armed flag and every running one, and a job still queued in the
+    scheduler leaves the line without running.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: dict[str, threading.Event] = {}
+        self._running: dict[str, set[threading.Event]] = {}
+
+    def arm(self, session: str) -> None:
+        """A flag for the session's next job (the page starts one job at a time)."""
+        with self._lock:
+            self._armed[session] = threading.Event()
+
+    def claim(self, session: str) -> threading.Event:
+        """The flag of a job that is starting now."""
+        with self._lock:
+            flag = self._armed.pop(session, None) or threading.Event()
+            self._running.setdefault(session, set()).add(flag)
+            return flag
+
+    def release(self, session: str, flag: threading.Event) -> None:
+        """The job holding ``flag`` has ended."""
+        with self._lock:
+            running = self._running.get(session, set())
+            running.discard(flag)
+            if not running:
+                self._running.pop(session, None)
+
+    def stop(self, session: str) -> int:
+        """Set the session's flags; returns how many jobs were asked to stop."""
+        with self._lock:
+            flags = [*self._running.get(session, ())]
+            if session in self._armed:
+                flags.append(self._armed[session])
+        for flag in flags:
+            flag.set()
+        return len(flags)
 
 
 SCHEDULER = Scheduler()
 """The scheduler every transfer in this process goes through."""
+
+STOPS = StopSwitches()
+"""The Stop switches of every session of this process's front ends."""

@@ -1,145 +1,175 @@
-"""The parameters of a transfer, with their defaults and their limits.
+"""The parameters of a transfer: each declared once, with its default, bounds and words.
 
-The CLI, the app and the Python API all read defaults and bounds from these
-dataclasses, so a default is changed in one place only.
+The field order is the order of the app's API parameters (after the images):
+new parameters go at the end, so clients that pass values by position keep
+working. See :mod:`nst.parameters` for what is derived from a declaration.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from nst.errors import InputError
+from nst.parameters import Settings, parameter
 
 INIT_CHOICES = ("content", "noise", "fast")
 """Named starting images for classic mode; any other value is an image path."""
 
 
-def check_number(name: str, value: float, low: float, high: float) -> float:
-    """``value`` as a float, or an :class:`InputError` naming the parameter."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, not {value!r}.") from None
-    if not math.isfinite(number):
-        raise InputError(f"{name} must be a finite number, not {value!r}.")
-    if not low <= number <= high:
-        raise InputError(f"{name} must be between {low:g} and {high:g}, not {number:g}.")
-    return number
+def _style_mix() -> Any:
+    return parameter(
+        0.5,
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        label="Style mix",
+        help="Share of style 1 when two styles are given; style 2 gets the rest.",
+    )
 
 
-def check_int(name: str, value: int, low: int, high: int) -> int:
-    """``value`` as an int within bounds, or an :class:`InputError`."""
-    number = check_number(name, value, low, high)
-    if number != int(number):
-        raise InputError(f"{name} must be a whole number, not {value!r}.")
-    return int(number)
+def _preserve_colors() -> Any:
+    return parameter(
+        False,
+        label="Keep the photo's colours",
+        help="Take the brushwork from the style and the colours from the photo.",
+    )
 
 
-def normalise_style_weights(
-    weights: tuple[float, ...] | list[float], count: int
-) -> tuple[float, ...]:
-    """Weights for ``count`` styles, scaled to sum to 1.
+class StyleMix:
+    """Turning the one "style mix" number into a share per style image."""
 
-    Missing weights mean "equal share"; a non-zero weight for a style that was
-    not given, or weights that sum to zero, are refused.
-    """
-    if count < 1:
-        raise InputError("At least one style image is needed.")
-    if not weights:
-        return tuple(1.0 / count for _ in range(count))
-    values = [check_number(f"style weight {i + 1}", w, 0.0, 1e6) for i, w in enumerate(weights)]
-    if len(values) > count and any(values[count:]):
-        raise InputError(
-            f"{len(values)} style weights were given for {count} style image(s): "
-            "add the missing style or set its weight to 0."
-        )
-    values = (values + [0.0] * count)[:count] if len(values) < count else values[:count]
-    total = sum(values)
-    if total <= 0:
-        raise InputError("The style weights add up to 0: give at least one style a weight above 0.")
-    return tuple(v / total for v in values)
+    style_mix: float
+
+    def style_shares(self, style_count: int) -> tuple[float, ...]:
+        """Each style's share of the look: ``(1,)`` for one style, else the mix and the rest."""
+        if style_count == 1:
+            return (1.0,)
+        if style_count == 2:
+            return (self.style_mix, 1.0 - self.style_mix)
+        raise InputError(f"Give one or two style images, not {style_count}.")
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Shared behaviour: validation bounds and a plain-dict form for metadata."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as JSON-friendly values (stored in result PNGs)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-
-@dataclass(frozen=True)
-class ClassicSettings(Settings):
+class ClassicSettings(Settings, StyleMix):
     """Parameters of an optimisation-based (Gatys) transfer."""
 
-    iterations: int = 200
-    content_weight: float = 20.0
-    style_weight: float = 1.0
-    tv_weight: float = 300.0
-    learning_rate: float = 0.02
-    size: int = 512
-    style_scale: float = 1.0
-    init: str = "content"
-    preserve_colors: bool = False
-    seed: int = 0
-    preview_every: int = 10
-    style_weights: tuple[float, ...] = field(default=())
-    multires: bool = True
-
-    LIMITS: ClassVar[dict[str, tuple[float, float]]] = {
-        "iterations": (1, 10_000),
-        "content_weight": (0.0, 1e9),
-        "style_weight": (0.0, 1e9),
-        "tv_weight": (0.0, 1e9),
-        "learning_rate": (1e-6, 1.0),
-        "size": (16, 4096),
-        "style_scale": (0.1, 4.0),
-        "seed": (0, 2**31 - 1),
-        "preview_every": (1, 10_000),
-    }
-
-    def validated(self, style_count: int) -> ClassicSettings:
-        """A copy with every number checked and the style weights normalised."""
-        checked: dict[str, Any] = {}
-        for name, (low, high) in self.LIMITS.items():
-            value = getattr(self, name)
-            check = check_int if isinstance(low, int) and isinstance(high, int) else check_number
-            checked[name] = check(name.replace("_", " "), value, low, high)
-        if not isinstance(self.init, str) or not self.init:
-            raise InputError(f"init must be one of {', '.join(INIT_CHOICES)} or an image path.")
-        checked["style_weights"] = normalise_style_weights(self.style_weights, style_count)
-        return ClassicSettings(
-            **{**asdict(self), **checked, "preserve_colors": bool(self.preserve_colors)}
-        )
+    style_mix: float = _style_mix()
+    iterations: int = parameter(
+        200,
+        low=1,
+        high=10_000,
+        step=1,
+        label="Iterations",
+        help="Optimisation steps: more steps, more style.",
+    )
+    content_weight: float = parameter(
+        20.0,
+        low=0.0,
+        high=1e9,
+        typed=True,
+        advanced=True,
+        label="Content weight",
+        help="How much of the photo's shapes to keep.",
+    )
+    style_weight: float = parameter(
+        1.0,
+        low=0.0,
+        high=1e9,
+        typed=True,
+        advanced=True,
+        label="Style weight",
+        help="How strongly to imitate the paintings.",
+    )
+    tv_weight: float = parameter(
+        300.0,
+        low=0.0,
+        high=1e9,
+        typed=True,
+        advanced=True,
+        label="Smoothness (TV weight)",
+        help="Higher: fewer speckles, softer detail.",
+    )
+    size: int = parameter(
+        512,
+        low=16,
+        high=4096,
+        step=16,
+        label="Output size",
+        help="Longest side of the result in pixels; the aspect ratio is kept.",
+    )
+    style_scale: float = parameter(
+        1.0,
+        low=0.1,
+        high=4.0,
+        step=0.05,
+        advanced=True,
+        label="Style scale",
+        help="Size of the style images relative to the output: the size of the brush strokes.",
+    )
+    init: str = parameter(
+        "content",
+        choices=INIT_CHOICES,
+        open_choices=True,
+        advanced=True,
+        label="Start from",
+        help="The photo, seeded noise, the fast-mode result, or an image path.",
+    )
+    preserve_colors: bool = _preserve_colors()
+    seed: int = parameter(
+        0,
+        low=0,
+        high=2**31 - 1,
+        typed=True,
+        advanced=True,
+        label="Seed",
+        help="Seed of the noise start.",
+    )
+    preview_every: int = parameter(
+        10,
+        low=1,
+        high=1000,
+        step=1,
+        advanced=True,
+        label="Preview every",
+        help="Steps between two previews.",
+    )
+    learning_rate: float = parameter(
+        0.02,
+        low=1e-6,
+        high=1.0,
+        typed=True,
+        advanced=True,
+        label="Learning rate",
+        help="Adam's step size, for pixels in [0, 1].",
+    )
+    multires: bool = parameter(
+        True,
+        advanced=True,
+        label="Coarse to fine",
+        help="Optimise at smaller sizes first, then refine at the output size.",
+    )
 
 
 @dataclass(frozen=True)
-class FastSettings(Settings):
+class FastSettings(Settings, StyleMix):
     """Parameters of a one-pass (Magenta) transfer."""
 
-    size: int = 1024
-    strength: float = 1.0
-    working_size: int | None = None
-    """Longest side the network runs at; None: the output size, up to a cap."""
-    preserve_colors: bool = False
-    style_weights: tuple[float, ...] = field(default=())
-
-    def validated(self, style_count: int) -> FastSettings:
-        """A copy with every number checked and the style weights normalised."""
-        working = self.working_size
-        if working is not None:
-            working = check_int("working size", working, 16, 4096)
-        return FastSettings(
-            size=check_int("size", self.size, 16, 4096),
-            strength=check_number("strength", self.strength, 0.0, 1.0),
-            working_size=working,
-            preserve_colors=bool(self.preserve_colors),
-            style_weights=normalise_style_weights(self.style_weights, style_count),
-        )
+    style_mix: float = _style_mix()
+    size: int = parameter(
+        1024,
+        low=16,
+        high=4096,
+        step=16,
+        label="Output size",
+        help="Longest side of the result in pixels; the aspect ratio is kept.",
+    )
+    strength: float = parameter(
+        1.0,
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        label="Strength",
+        help="0: the photo as it is, 1: full style.",
+    )
+    preserve_colors: bool = _preserve_colors()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+
+from nst.scheduler import Scheduler, Ticket
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
@@ -16,6 +19,26 @@ SHARED_IMAGES = SHARED / "images"
 # Tests never reach a model hub: the backbone is random unless a test says otherwise.
 os.environ.setdefault("NST_VGG_WEIGHTS", "random")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class SlotWatch:
+    """Listens to a scheduler: which jobs started, and most jobs ever holding the slot at once."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.started: list[object] = []
+        self.peak = 0
+        self._running = 0
+        self._lock = threading.Lock()
+        self.stop = scheduler.add_listener(self._hear)
+
+    def _hear(self, event: str, ticket: Ticket) -> None:
+        with self._lock:
+            if event == "start":
+                self.started.append(ticket.job)
+                self._running += 1
+                self.peak = max(self.peak, self._running)
+            else:
+                self._running -= 1
 
 
 def need(path: Path) -> Path:

@@ -20,8 +20,11 @@ from gradio_client.utils import Status
 from PIL import Image
 
 import app
+from nst.host import host_caps
 from nst.images import read_png_params
-from nst.scheduler import SCHEDULER
+from nst.scheduler import SCHEDULER, StopSwitches
+from nst.settings import ClassicSettings
+from tests.conftest import SlotWatch
 
 MAX_QUEUE = 5
 
@@ -110,6 +113,8 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "preserve_colors",
         "seed",
         "preview_every",
+        "learning_rate",
+        "multires",
     ]
     assert [p["parameter_name"] for p in named["/fast"]["parameters"]] == [
         "content",
@@ -127,7 +132,7 @@ def test_endpoints_name_their_parameters(server: str) -> None:
 def test_classic_streams_previews_then_a_png_with_its_settings(
     server: str, images: dict[str, Path]
 ) -> None:
-    from nst.engine import get_engine
+    from nst.classic.optimiser import get_optimiser
 
     job = classic_job(client(server), images)
     updates = list(job)
@@ -141,11 +146,11 @@ def test_classic_streams_previews_then_a_png_with_its_settings(
     params = read_png_params(png)
     assert params["mode"] == "classic"
     assert params["styles"] == ["style_a.png", "style_b.jpg"]
-    assert params["style_weights"] == pytest.approx([0.7, 0.3])
+    assert params["style_mix"] == pytest.approx(0.7)
     assert params["steps_done"] == 6
     assert Image.open(png).size == (64, 43)
     list(classic_job(client(server), images, size=96))
-    assert get_engine().traces() == 1  # one model and one trace for every job and size
+    assert get_optimiser().traces() == 1  # one model and one trace for every job and size
 
 
 def test_fast_returns_the_requested_size(
@@ -198,16 +203,7 @@ def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
 def test_a_full_queue_says_busy_and_stop_or_cancel_take_a_job_out_of_it(
     server: str, images: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nst.classic
-
-    sizes: list[int] = []
-    optimise = nst.classic.ClassicJob._optimise
-
-    def recorded(job: nst.classic.ClassicJob, engine: object) -> Iterator[object]:
-        sizes.append(job.settings.size)
-        yield from optimise(job, engine)
-
-    monkeypatch.setattr(nst.classic.ClassicJob, "_optimise", recorded)
+    watch = SlotWatch(SCHEDULER)
     monkeypatch.setattr(SCHEDULER, "max_waiting", 1)  # one running, one waiting: full
     first_client, waiting_client = client(server), client(server)
     first = classic_job(first_client, images, iterations=300, preview_every=1, style_2=None)
@@ -231,7 +227,8 @@ def test_a_full_queue_says_busy_and_stop_or_cancel_take_a_job_out_of_it(
     _, status, _, _ = first.result(timeout=30)
     assert "Stopped" in status
     time.sleep(1)  # room for a job wrongly left in line to start
-    assert sizes == [64]  # neither the stopped nor the cancelled job ran
+    watch.stop()
+    assert [settings.size for _, settings in watch.started] == [64]  # the others never ran
 
 
 @pytest.mark.parametrize(
@@ -257,30 +254,31 @@ def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
     images: dict[str, Path], tmp_path: Path
 ) -> None:
     gone = str(tmp_path / "photo.png")  # handed over by Gradio, then removed by the sweep
+    classic, _ = app.endpoints(host_caps())
     with pytest.raises(gr.Error) as error:
-        list(app.classic(gone, str(images["style_a"]), size=64, iterations=1))
+        list(classic(gone, str(images["style_a"]), size=64, iterations=1))
     assert "no longer on the server" in error.value.message
     assert str(tmp_path) not in error.value.message
 
 
 def test_sliders_refuse_more_than_the_host_caps(server: str, images: dict[str, Path]) -> None:
-    caps = app.classic_caps()
+    cap = host_caps().classic["size"]
     with pytest.raises(AppError, match="greater than maximum"):
-        classic_job(client(server), images, size=caps.size + 16).result(timeout=30)
+        classic_job(client(server), images, size=cap + 16).result(timeout=30)
 
 
 def test_caps_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NST_MAX_CLASSIC_SIZE", "256")
     monkeypatch.setenv("NST_MAX_ITERATIONS", "50")
-    caps = app.classic_caps()
-    assert (caps.size, caps.iterations) == (256, 50)
+    caps = host_caps()
+    assert caps.classic == {"size": 256, "iterations": 50}
     assert "NST_MAX_CLASSIC_SIZE" in caps.note() and "256 px" in caps.note()
     monkeypatch.setenv("NST_MAX_CLASSIC_SIZE", "99999")
-    assert app.classic_caps().size == app.ClassicSettings.LIMITS["size"][1]
+    assert host_caps().classic["size"] == ClassicSettings.parameter("size").high
 
 
 def test_stop_reaches_a_job_still_waiting_and_only_this_session() -> None:
-    switches = app.StopSwitches()
+    switches = StopSwitches()
     running = switches.claim("tab-1")  # an API job: no flag armed beforehand
     switches.arm("tab-1")  # the page's next job, waiting in the queue
     assert switches.stop("tab-2") == 0

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst.backbone import BackboneSpec
-from nst.classic import Stage, plan_stages, stylize
-from nst.engine import get_engine
+from nst.classic import stylize
+from nst.classic.backbone import BackboneSpec
+from nst.classic.optimiser import get_optimiser
+from nst.classic.stages import Stage, plan_stages
 from nst.errors import InputError
 from nst.events import Progress, Queued
 from nst.scheduler import Scheduler
 from nst.settings import ClassicSettings
-from tests.conftest import SHARED_VGG16, need
+from tests.conftest import SHARED_VGG16, SlotWatch, need
 
 SMALL = ClassicSettings(size=64, iterations=20, preview_every=5)
 
@@ -46,7 +48,7 @@ def diff(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_total_cost_falls_and_aspect_ratio_is_kept():
     events = run()
-    assert events[0].total_cost > events[-1].total_cost
+    assert events[0].costs.total > events[-1].costs.total
     assert [e.step for e in events] == [5, 10, 15, 20]
     assert events[-1].state == "done"
     assert events[-1].image.shape == (43, 64, 3) and events[-1].image.dtype == np.uint8
@@ -66,7 +68,7 @@ def test_style_weight_zero_stays_near_content_and_content_weight_zero_drifts():
 
 
 def test_blended_gram_target_has_the_gradient_of_two_style_terms():
-    engine = get_engine()
+    engine = get_optimiser()
     image = tf.Variable(CONTENT[None].astype(np.float32) / 255)
     style_grams = [
         engine.style_grams(tf.constant(s[None] / 255, tf.float32)) for s in (STYLE_A, STYLE_B)
@@ -80,7 +82,7 @@ def test_blended_gram_target_has_the_gradient_of_two_style_terms():
             cost = cost_of_grams(grams)
         return tape.gradient(cost, image).numpy()
 
-    from nst.losses import style_cost
+    from nst.classic.costs import style_cost
 
     one_term = gradient(lambda g: style_cost(g, blended))
     two_terms = gradient(
@@ -93,12 +95,9 @@ def test_blended_gram_target_has_the_gradient_of_two_style_terms():
     assert np.linalg.norm(one_term - two_terms) < 1e-3 * np.linalg.norm(two_terms)
 
 
-def test_style_weights_one_zero_equal_the_first_style_alone():
+def test_a_style_mix_of_one_equals_the_first_style_alone():
     alone = run(styles=[STYLE_A])[-1].image
-    mixed = run(
-        styles=[STYLE_A, STYLE_B],
-        settings=ClassicSettings(**{**SMALL.as_dict(), "style_weights": (1.0, 0.0)}),
-    )[-1].image
+    mixed = run(styles=[STYLE_A, STYLE_B], settings=replace(SMALL, style_mix=1.0))[-1].image
     blend = run(styles=[STYLE_A, STYLE_B])[-1].image
     np.testing.assert_array_equal(alone, mixed)
     assert diff(alone, blend) > 0.5
@@ -121,7 +120,7 @@ def test_cancel_stops_within_one_step_and_keeps_the_last_image():
 
 
 def test_one_trace_for_three_sizes_and_no_growth_over_twenty_jobs():
-    engine = get_engine()
+    engine = get_optimiser()
     for size in (40, 64, 80):
         run(settings=ClassicSettings(size=size, iterations=2, preview_every=1))
     traces = engine.traces()
@@ -140,6 +139,7 @@ def test_one_trace_for_three_sizes_and_no_growth_over_twenty_jobs():
 
 def test_two_threads_never_run_at_once_and_the_second_sees_its_position():
     scheduler = Scheduler()
+    watch = SlotWatch(scheduler)
     first_started = threading.Event()
     release_first = threading.Event()
     seen: list[object] = []
@@ -166,7 +166,7 @@ def test_two_threads_never_run_at_once_and_the_second_sees_its_position():
     thread.join(60)
     assert seen[0] == Queued(position=1)
     assert isinstance(seen[-1], Progress) and seen[-1].state == "done"
-    assert scheduler.peak_running_jobs == 1
+    assert watch.peak == 1 and len(watch.started) == 2
 
 
 def test_closing_the_generator_frees_the_slot():
@@ -191,18 +191,19 @@ def test_closing_the_generator_frees_the_slot():
         ({"style_weight": -1.0}, "style weight"),
         ({"size": float("inf")}, "finite"),
         ({"learning_rate": 5.0}, "learning rate"),
-        ({"style_weights": (0.0, 0.0)}, "add up to 0"),
+        ({"style_mix": 1.5}, "style mix"),
+        ({"multires": "yes"}, "multires must be true or false"),
         ({"init": "/no/such/file.png"}, "No image file"),
     ],
 )
 def test_bad_parameters_are_refused_with_a_clear_message(change, words):
     with pytest.raises(InputError, match=words):
-        stylize(CONTENT, [STYLE_A, STYLE_B], ClassicSettings(**{**SMALL.as_dict(), **change}))
+        stylize(CONTENT, [STYLE_A, STYLE_B], replace(SMALL, **change))
 
 
-def test_missing_second_style_with_a_weight_is_refused():
-    with pytest.raises(InputError, match="missing style"):
-        stylize(CONTENT, [STYLE_A], ClassicSettings(style_weights=(0.5, 0.5)))
+def test_three_styles_are_refused():
+    with pytest.raises(InputError, match="one or two style images"):
+        stylize(CONTENT, [STYLE_A, STYLE_B, STYLE_A], SMALL)
 
 
 def test_noise_init_is_seeded():
@@ -230,7 +231,7 @@ def test_real_vgg16_weights_move_the_image_toward_the_style(shared_image):
     events = run(
         content, [style], ClassicSettings(size=96, iterations=30, preview_every=10), backbone=spec
     )
-    assert events[-1].style_cost < 0.5 * events[0].style_cost
+    assert events[-1].costs.style < 0.5 * events[0].costs.style
     from nst.images import fit_longest_side, load_image
 
     photo = fit_longest_side(load_image(content), 96).astype(np.float32)

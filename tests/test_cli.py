@@ -46,9 +46,8 @@ def test_two_styles_make_a_png_with_its_parameters(tmp_path, images):
         str(images["a.png"]),
         "--style",
         str(images["b.png"]),
-        "--style-weights",
+        "--style-mix",
         "0.7",
-        "0.3",
         "--size",
         "48",
         "--iterations",
@@ -67,8 +66,8 @@ def test_two_styles_make_a_png_with_its_parameters(tmp_path, images):
     params = read_png_params(out)
     assert params["mode"] == "classic"
     assert params["styles"] == ["a.png", "b.png"]
-    assert params["style_weights"] == pytest.approx([0.7, 0.3])
-    assert params["iterations"] == 4 and params["size"] == 48
+    assert params["style_mix"] == pytest.approx(0.7)
+    assert params["iterations"] == 4 and params["size"] == 48 and params["steps_done"] == 4
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from nst.download import main
+from nst.cli.models import main
 from tests.conftest import SHARED_MAGENTA, SHARED_VGG16, need
 
 
@@ -64,7 +64,7 @@ def test_failed_downloads_say_where_to_put_the_files(offline, monkeypatch, capsy
     monkeypatch.setenv("KERAS_HOME", str(offline / "keras"))
     monkeypatch.setenv("NST_VGG_WEIGHTS", "imagenet")
     monkeypatch.setattr("nst.fast.sources.DOWNLOAD_TIMEOUT_S", 2.0)
-    monkeypatch.setattr("nst.backbone.WEIGHTS_URL", "http://127.0.0.1:9/{name}/{file}")
+    monkeypatch.setattr("nst.classic.backbone.WEIGHTS_URL", "http://127.0.0.1:9/{name}/{file}")
     monkeypatch.setattr(
         "nst.fast.sources.LITE_FILES",
         {

@@ -18,10 +18,10 @@ from nst.fast import (
     sources,
     stylize_fast,
 )
-from nst.fast import run as fast_run
 from nst.images import fit_longest_side, load_image
 from nst.scheduler import Scheduler
 from nst.settings import FastSettings
+from tests.conftest import SlotWatch
 
 CONTENT = "content/tubingen.jpg"  # 1024×768
 STARRY = "styles/starry_night.jpg"
@@ -43,10 +43,13 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def real(magenta_dir: Path, shared_image):
     """Stylise with the real models in ../shared; images named relative to ../shared/images."""
 
-    def stylize(content=CONTENT, styles=(STARRY,), **settings) -> np.ndarray:
+    def stylize(content=CONTENT, styles=(STARRY,), scheduler=None, **settings) -> np.ndarray:
         content = shared_image(content) if isinstance(content, str) else content
         paths = [shared_image(style) for style in styles]
-        return stylize_fast(content, paths, FastSettings(**settings), model=str(magenta_dir))
+        queue = {"scheduler": scheduler} if scheduler else {}
+        return stylize_fast(
+            content, paths, FastSettings(**settings), model=str(magenta_dir), **queue
+        )
 
     return stylize
 
@@ -89,9 +92,9 @@ def test_result_moves_toward_the_style(real, shared_image):
     assert after < 0.5 * before
 
 
-def test_weights_one_zero_equal_the_first_style_alone(real):
+def test_a_style_mix_of_one_equals_the_first_style_alone(real):
     alone = real(size=256)
-    blended = real(styles=(STARRY, WAVE), style_weights=(1.0, 0.0), size=256)
+    blended = real(styles=(STARRY, WAVE), style_mix=1.0, size=256)
     mixed = real(styles=(STARRY, WAVE), size=256)
     assert np.array_equal(alone, blended)
     assert not np.array_equal(alone, mixed)
@@ -112,12 +115,11 @@ def test_repeated_styles_hit_the_embedding_cache(real, magenta_dir: Path):
     model = load_fast_model(str(magenta_dir))
     model.embeddings.clear()
     real(size=128, strength=0.5)
-    first = model.embeddings.info()
-    assert first.misses == 2  # the style's embedding and the content's own
+    first_hits, first_misses = model.embeddings.hits, model.embeddings.misses
+    assert first_misses == 2  # the style's embedding and the content's own
     real(size=128, strength=0.5)
-    second = model.embeddings.info()
-    assert second.misses == first.misses
-    assert second.hits == first.hits + 2
+    assert model.embeddings.misses == first_misses
+    assert model.embeddings.hits == first_hits + 2
 
 
 def test_preserve_colors_keeps_the_contents_chroma(real, shared_image):
@@ -127,11 +129,12 @@ def test_preserve_colors_keeps_the_contents_chroma(real, shared_image):
     assert np.array_equal(kept, keep_content_colors(plain, target))
 
 
-def test_jobs_go_through_the_scheduler(real, monkeypatch: pytest.MonkeyPatch):
+def test_jobs_go_through_the_scheduler(real):
     scheduler = Scheduler()
-    monkeypatch.setattr(fast_run, "SCHEDULER", scheduler)
-    real(size=64)
-    assert scheduler.peak_running_jobs == 1
+    watch = SlotWatch(scheduler)
+    real(size=64, scheduler=scheduler)
+    assert watch.peak == 1
+    assert [mode for mode, _ in watch.started] == ["fast"]
 
 
 def test_env_picks_the_model_and_prefers_the_fp16_transfer(magenta_dir, monkeypatch):
@@ -177,7 +180,7 @@ def test_hub_style_savedmodel_blends_outputs_and_says_so(tmp_path: Path):
         solid((255, 0, 0), (40, 40)),
         solid((0, 0, 255), (40, 40)),
     )
-    settings = FastSettings(size=75, strength=0.5, style_weights=(3.0, 1.0))
+    settings = FastSettings(size=75, strength=0.5, style_mix=0.75)
     out = stylize_fast(content, [red, blue], settings, model=str(folder))
     assert out.shape == (50, 75, 3)
     styled = 0.5 * 100 + 0.5 * (0.75 * np.array([255, 0, 0]) + 0.25 * np.array([0, 0, 255]))
@@ -246,7 +249,7 @@ def test_download_refuses_an_answer_that_is_not_a_model(tmp_path: Path):
     page.write_text("<html>sign in</html>")
     target = tmp_path / "cache" / "model.tflite"
     with pytest.raises(ModelUnavailableError, match="not a TFLite file"):
-        sources.download(page.as_uri(), target)
+        sources.download_file(page.as_uri(), target)
     assert not target.exists()
 
 
@@ -262,4 +265,4 @@ def test_fetch_downloads_the_lite_pair_into_the_cache(private_cache, magenta_dir
     assert [p.parent for p in paths] == [private_cache / "magenta"] * 2
     assert all(present for _, _, present in fast_model_files("lite"))
     assert seen and seen[-1][1] == paths[-1].stat().st_size
-    assert load_fast_model("lite").source == "lite"
+    assert load_fast_model("lite").files == tuple(paths)

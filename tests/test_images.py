@@ -386,7 +386,7 @@ def test_png_params_round_trip(tmp_path):
     image = np.random.default_rng(2).integers(0, 256, (20, 30, 3), dtype=np.uint8)
     params = {
         "mode": "fast",
-        "style_weights": (0.25, 0.75),
+        "shares": (0.25, 0.75),
         "seed": np.int64(7),
         "strength": np.float32(0.5),
         "style": Path("styles/starry.jpg"),
@@ -397,7 +397,7 @@ def test_png_params_round_trip(tmp_path):
     assert np.array_equal(load_image(path), image)
     assert read_png_params(path) == {
         "mode": "fast",
-        "style_weights": [0.25, 0.75],
+        "shares": [0.25, 0.75],
         "seed": 7,
         "strength": 0.5,
         "style": "styles/starry.jpg",

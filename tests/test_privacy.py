@@ -28,6 +28,7 @@ import app
 from nst.classic import stylize
 from nst.events import Progress
 from nst.gallery import load_gallery
+from nst.host import upload_lifetime_seconds
 from nst.images import save_png
 from nst.settings import ClassicSettings
 from tests.conftest import REPO, SHARED_MAGENTA
@@ -134,7 +135,7 @@ def test_library_job_writes_nothing_in_cwd_or_repo(
     before = files_under(REPO)
     final = list(stylize(inputs["photo"], [inputs["style"]], TINY))[-1]
     assert isinstance(final, Progress) and final.state == "done"
-    save_png(final.image, out / "result.png", TINY.as_dict())
+    save_png(final.image, out / "result.png", TINY.values())
     assert not files_under(cwd)
     assert files_under(out) == {out / "result.png"}
     assert not files_under(REPO) - before
@@ -195,7 +196,7 @@ def test_cache_lifetime_follows_the_environment(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", str(seconds))
         assert app.build_demo().delete_cache == (seconds, seconds)
     monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", "0")
-    assert app.delete_cache_seconds() == 1  # the floor: one sweep a second
+    assert upload_lifetime_seconds() == 1  # the floor: one sweep a second
 
 
 @pytest.fixture(

@@ -14,7 +14,8 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from nst.errors import ModelUnavailableError
-from nst.fast.model import FastModel, run_padded, square_style, to_uint8
+from nst.fast.network import FastModel
+from nst.fast.pixels import run_padded, square_style, to_uint8
 
 
 class SavedModelModel(FastModel):
@@ -26,8 +27,7 @@ class SavedModelModel(FastModel):
         "average of one result per style, and strength blends the result with the photo."
     )
 
-    def __init__(self, source: str, handle: str) -> None:
-        self.source = source
+    def __init__(self, handle: str) -> None:
         try:
             self._model = hub.load(handle)
         except Exception as error:  # network, file system and format errors alike
@@ -41,20 +41,20 @@ class SavedModelModel(FastModel):
         self,
         content: np.ndarray,
         styles: Sequence[np.ndarray],
-        weights: Sequence[float],
+        shares: Sequence[float],
         strength: float,
         working_size: int,
     ) -> np.ndarray:
         squares = [
-            (weight, tf.constant(square_style(style)))
-            for style, weight in zip(styles, weights, strict=True)
-            if weight > 0
+            (share, tf.constant(square_style(style)))
+            for style, share in zip(styles, shares, strict=True)
+            if share > 0
         ]
 
         def blend(batch: np.ndarray) -> np.ndarray:
             pixels = tf.constant(batch)
             styled = sum(
-                weight * self._model(pixels, square)[0].numpy() for weight, square in squares
+                share * self._model(pixels, square)[0].numpy() for share, square in squares
             )
             return strength * styled + (1 - strength) * batch
 

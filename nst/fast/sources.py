@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nst.config import cache_dir, env_str
+from nst import config
 from nst.errors import ModelUnavailableError
-from nst.fast.model import FastModel
+from nst.fast.network import FastModel
 
 LITE = "lite"
 HUB = "hub"
@@ -41,7 +41,7 @@ LITE_FILES = {
 DOWNLOAD_TIMEOUT_S = 60.0
 """Seconds without an answer from the server before a download gives up."""
 
-Progress = Callable[[str, int, int], None]
+DownloadProgress = Callable[[str, int, int], None]
 """Called as ``progress(file_name, bytes_done, bytes_total)``; total is 0 when unknown."""
 
 _FOLDER_HELP = (
@@ -77,9 +77,9 @@ class Source:
 
 def resolve(source: str | None = None) -> Source:
     """The source ``source`` (default ``NST_FAST_MODEL``, else ``lite``) names."""
-    name = (source or "").strip() or env_str("NST_FAST_MODEL", LITE)
+    name = (source or "").strip() or config.FAST_MODEL.text()
     if name.lower() == LITE:
-        folder = cache_dir() / "magenta"
+        folder = config.cache_dir() / "magenta"
         files = tuple(
             ModelFile(role, folder / file_name, url)
             for role, (file_name, url) in LITE_FILES.items()
@@ -98,7 +98,7 @@ def resolve(source: str | None = None) -> Source:
     if (folder / "saved_model.pb").is_file():
         return Source(str(folder), "savedmodel", (ModelFile("SavedModel", folder),), str(folder))
     predictor = _pick(folder, "predict", "")
-    transfer = _pick(folder, "transfer", env_str("NST_FAST_TRANSFER", ""))
+    transfer = _pick(folder, "transfer", config.FAST_TRANSFER.text())
     return Source(
         str(folder),
         "tflite",
@@ -111,12 +111,14 @@ def fast_model_files(source: str | None = None) -> list[tuple[str, Path, bool]]:
     return [(f.role, f.path, f.present) for f in resolve(source).files]
 
 
-def fetch_fast_model(source: str | None = None, progress: Progress | None = None) -> list[Path]:
+def fetch_fast_model(
+    source: str | None = None, progress: DownloadProgress | None = None
+) -> list[Path]:
     """Download whatever the source lacks; the paths of its files once all are present."""
     return _fetch(resolve(source), progress)
 
 
-def _fetch(spec: Source, progress: Progress | None) -> list[Path]:
+def _fetch(spec: Source, progress: DownloadProgress | None) -> list[Path]:
     if spec.kind == "savedmodel" and spec.handle.startswith(("http://", "https://")):
         import tensorflow_hub as hub
 
@@ -132,11 +134,11 @@ def _fetch(spec: Source, progress: Progress | None) -> list[Path]:
             continue
         if file.url is None:
             raise ModelUnavailableError(f"The {file.role} {file.path} is missing. {_FOLDER_HELP}")
-        download(file.url, file.path, progress)
+        download_file(file.url, file.path, progress)
     return [file.path for file in spec.files]
 
 
-def download(url: str, path: Path, progress: Progress | None = None) -> None:
+def download_file(url: str, path: Path, progress: DownloadProgress | None = None) -> None:
     """Fetch ``url`` into ``path`` through a temporary file, so ``path`` is whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -191,11 +193,11 @@ def _load(spec: Source) -> FastModel:
     if spec.kind == "savedmodel":
         from nst.fast.savedmodel import SavedModelModel
 
-        return SavedModelModel(spec.name, spec.handle)
+        return SavedModelModel(spec.handle)
     from nst.fast.tflite import TFLiteModel
 
     predictor, transfer = _fetch(spec, None)
-    return TFLiteModel(spec.name, predictor, transfer)
+    return TFLiteModel(predictor, transfer)
 
 
 def _pick(folder: Path, role: str, wanted: str) -> Path:

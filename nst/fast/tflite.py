@@ -15,9 +15,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from nst.config import env_int
+from nst import config
+from nst.caching import LRUCache, image_digest
 from nst.errors import ModelUnavailableError
-from nst.fast.model import EmbeddingCache, FastModel, run_padded, square_style, to_uint8
+from nst.fast.network import FastModel
+from nst.fast.pixels import run_padded, square_style, to_uint8
 from nst.fast.resizable import with_input_size
 
 try:
@@ -26,6 +28,10 @@ except ImportError:  # the older runtime bundled with TensorFlow
     import tensorflow as tf
 
     Interpreter = tf.lite.Interpreter
+
+
+EMBEDDING_CACHE_SIZE = 32
+"""Style embeddings kept (100 floats each): a repeated style costs no predictor pass."""
 
 
 class _Transfer(NamedTuple):
@@ -44,10 +50,9 @@ class TFLiteModel(FastModel):
     mixes_embeddings = True
     blend_note = "Styles and strength are mixed as style embeddings, in one pass of the network."
 
-    def __init__(self, source: str, predictor: Path, transfer: Path) -> None:
-        self.source = source
+    def __init__(self, predictor: Path, transfer: Path) -> None:
         self.files = (predictor, transfer)
-        self.embeddings = EmbeddingCache()
+        self.embeddings: LRUCache[np.ndarray] = LRUCache(EMBEDDING_CACHE_SIZE)
         self._lock = threading.Lock()
         self._predictor = _interpreter(_read(predictor), predictor)
         self._predictor.allocate_tensors()
@@ -67,7 +72,7 @@ class TFLiteModel(FastModel):
 
     def style_embedding(self, image: np.ndarray) -> np.ndarray:
         """The style embedding (float32, flat) of a uint8 image; cached by its pixels."""
-        return self.embeddings.get(image, self._predict)
+        return self.embeddings.get(image_digest(image), lambda: self._predict(image))
 
     def transfer(self, content: np.ndarray, embedding: np.ndarray, working_size: int) -> np.ndarray:
         """``content`` restyled by ``embedding``, uint8 at longest side ``working_size``."""
@@ -79,14 +84,14 @@ class TFLiteModel(FastModel):
         self,
         content: np.ndarray,
         styles: Sequence[np.ndarray],
-        weights: Sequence[float],
+        shares: Sequence[float],
         strength: float,
         working_size: int,
     ) -> np.ndarray:
         embedding = sum(
-            weight * self.style_embedding(style)
-            for style, weight in zip(styles, weights, strict=True)
-            if weight > 0
+            share * self.style_embedding(style)
+            for style, share in zip(styles, shares, strict=True)
+            if share > 0
         )
         if strength < 1:
             embedding = strength * embedding + (1 - strength) * self.style_embedding(content)
@@ -145,7 +150,7 @@ class TFLiteModel(FastModel):
 
 def threads() -> int:
     """CPU threads per interpreter (``NST_FAST_THREADS``, default: every core)."""
-    return max(1, env_int("NST_FAST_THREADS", os.cpu_count() or 1))
+    return max(1, config.FAST_THREADS.integer() or os.cpu_count() or 1)
 
 
 def _read(path: Path) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from nst.config import cache_dir, env_str
+from nst import config
 from nst.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def default_precision() -> str:
     fastest measured option. GPUs keep float32 until mixed precision is
     measured on one.
     """
-    precision = env_str("NST_PRECISION", "auto").lower()
+    precision = config.PRECISION.text().lower()
     if precision not in PRECISIONS:
         raise ModelUnavailableError(
             f"Unknown precision {precision!r}: set NST_PRECISION to one of {', '.join(PRECISIONS)}."
@@ -65,20 +64,24 @@ def default_precision() -> str:
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """Which network and which weights; read from the environment by default."""
+    """Which network, where its parameters come from, and the precision it computes in.
+
+    ``source`` is ``imagenet`` (downloaded through Keras), ``random`` or the
+    path of a weights file. Read from the environment by default.
+    """
 
     name: str
-    weights: str
+    source: str
     precision: str = field(default_factory=default_precision)
 
     @classmethod
-    def from_env(cls, name: str | None = None, weights: str | None = None) -> BackboneSpec:
-        name = (name or env_str("NST_BACKBONE", "vgg19")).lower()
+    def from_env(cls, name: str | None = None, source: str | None = None) -> BackboneSpec:
+        name = (name or config.BACKBONE.text()).lower()
         if name not in BACKBONES:
             raise ModelUnavailableError(
                 f"Unknown backbone {name!r}: set NST_BACKBONE to one of {', '.join(BACKBONES)}."
             )
-        return cls(name, weights or env_str("NST_VGG_WEIGHTS", "imagenet"))
+        return cls(name, source or config.VGG_WEIGHTS.text())
 
     @property
     def weights_file(self) -> str:
@@ -90,12 +93,7 @@ class BackboneSpec:
 
     def cached_weights_path(self) -> Path:
         """Where the downloaded ImageNet weights are kept (``KERAS_HOME``/models)."""
-        return keras_home() / "models" / self.weights_file
-
-
-def keras_home() -> Path:
-    """Keras's cache folder: ``KERAS_HOME``, which :mod:`nst` points into its cache by default."""
-    return Path(os.environ.get("KERAS_HOME", cache_dir() / "keras")).expanduser()
+        return config.keras_home() / "models" / self.weights_file
 
 
 def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
@@ -105,7 +103,7 @@ def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
             keras.utils.get_file(
                 spec.weights_file,
                 spec.weights_url,
-                cache_dir=str(keras_home()),
+                cache_dir=str(config.keras_home()),
                 cache_subdir="models",
             )
         )
@@ -119,17 +117,17 @@ def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
 
 def _resolve_weights(spec: BackboneSpec) -> Path | None:
     """The weights file to load, or None for a random initialisation."""
-    if spec.weights == "random":
+    if spec.source == "random":
         log.warning(
             "NST_VGG_WEIGHTS=random: the %s backbone has RANDOM weights. Results will not "
             "look stylised; use this for tests and benchmarks only.",
             spec.name,
         )
         return None
-    if spec.weights == "imagenet":
+    if spec.source == "imagenet":
         cached = spec.cached_weights_path()
         return cached if cached.exists() else fetch_imagenet_weights(spec)
-    path = Path(spec.weights).expanduser()
+    path = Path(spec.source).expanduser()
     if not path.is_file():
         raise ModelUnavailableError(
             f"NST_VGG_WEIGHTS points to {path}, which is not a file. Give the path of a "

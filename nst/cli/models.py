@@ -32,13 +32,13 @@ class ModelStatus:
 
 
 def _backbone_status(backbone: str | None) -> ModelStatus:
-    from nst.backbone import BackboneSpec
+    from nst.classic.backbone import BackboneSpec
 
     spec = BackboneSpec.from_env(backbone)
     role = f"{spec.name} weights"
-    if spec.weights == "random":
+    if spec.source == "random":
         return ModelStatus("classic", f"{role} (random)", None, True)
-    path = spec.cached_weights_path() if spec.weights == "imagenet" else Path(spec.weights)
+    path = spec.cached_weights_path() if spec.source == "imagenet" else Path(spec.source)
     return ModelStatus("classic", role, path, path.is_file())
 
 
@@ -66,12 +66,12 @@ def fetch_all(hub: bool = False, backbone: str | None = None) -> list[NSTError]:
     One failed download does not stop the others, so a single run fetches all
     that can be fetched.
     """
-    from nst.backbone import BackboneSpec, fetch_imagenet_weights
+    from nst.classic.backbone import BackboneSpec, fetch_imagenet_weights
     from nst.fast import fetch_fast_model
 
     spec = BackboneSpec.from_env(backbone)
     tasks = []
-    if spec.weights == "imagenet" and not spec.cached_weights_path().is_file():
+    if spec.source == "imagenet" and not spec.cached_weights_path().is_file():
         tasks.append((f"{spec.name} ImageNet weights", lambda: fetch_imagenet_weights(spec)))
     for source in [None, "hub"] if hub else [None]:
         tasks.append(

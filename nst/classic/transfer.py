@@ -11,60 +11,28 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from nst.backbone import BackboneSpec
+from nst.classic.backbone import BackboneSpec
+from nst.classic.costs import DEFAULT_OBJECTIVE, Objective
+from nst.classic.optimiser import ImageOptimiser, get_optimiser
+from nst.classic.stages import plan_stages
 from nst.colors import keep_content_colors
-from nst.engine import Engine, get_engine
-from nst.errors import InputError
-from nst.events import Progress, Queued
+from nst.events import Progress, Queued, WeightedCosts
 from nst.images import (
+    ImageSource,
     check_longest_side,
     fit_longest_side,
     load_image,
     smallest_longest_side,
 )
-from nst.losses import DEFAULT_OBJECTIVE, Objective
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
 
-MIN_STAGE_SIZE = 128
-"""Coarse-to-fine never optimises below this size: features vanish on tiny images."""
-MAX_STAGES = 3
 QUEUE_POLL_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Stage:
-    """A resolution of a coarse-to-fine run and how many steps it gets."""
-
-    size: int
-    iterations: int
-
-
-def plan_stages(size: int, iterations: int, multires: bool, smallest: int = 0) -> list[Stage]:
-    """Sizes doubling up to ``size``; coarse stages get most steps since they cost less.
-
-    The final stage always gets at least a third of the steps, so the result's
-    fine detail is optimised at the size the user asked for. No stage is
-    smaller than ``smallest`` (a thin image needs a larger size to keep its
-    short side).
-    """
-    sizes = [size]
-    floor = max(MIN_STAGE_SIZE, smallest)
-    while multires and len(sizes) < MAX_STAGES and sizes[0] // 2 >= floor:
-        sizes.insert(0, sizes[0] // 2)
-    if len(sizes) == 1 or iterations < 2 * len(sizes):
-        return [Stage(size, iterations)]
-    final = max(iterations // 3, 1)
-    coarse = iterations - final
-    per_stage = [coarse // (len(sizes) - 1)] * (len(sizes) - 1)
-    per_stage[0] += coarse - sum(per_stage)
-    return [Stage(s, n) for s, n in zip(sizes, [*per_stage, final], strict=True)]
+NO_COSTS = WeightedCosts(0.0, 0.0, 0.0, 0.0)
 
 
 def _as_float(image: np.ndarray) -> np.ndarray:
@@ -91,17 +59,16 @@ class ClassicJob:
 
     def __init__(
         self,
-        content: Any,
-        styles: Sequence[Any],
+        content: ImageSource,
+        styles: Sequence[ImageSource],
         settings: ClassicSettings,
         cancel: threading.Event | None,
         scheduler: Scheduler,
         backbone: BackboneSpec | None,
         objective: Objective,
     ) -> None:
-        if not 1 <= len(styles) <= 2:
-            raise InputError(f"Give one or two style images, not {len(styles)}.")
-        self.settings = settings.validated(len(styles))
+        self.settings = settings
+        self.style_shares = self.settings.style_shares(len(styles))
         self.content = load_image(content)
         self.styles = [load_image(s) for s in styles]
         self.smallest_size = self._check_sizes()
@@ -127,59 +94,66 @@ class ClassicJob:
         )
 
     def run(self) -> Iterator[Queued | Progress]:
-        with self.scheduler.ticket() as ticket:
+        with self.scheduler.ticket(("classic", self.settings)) as ticket:
             while not ticket.wait(QUEUE_POLL_SECONDS):
                 if self.cancel.is_set():
                     return
                 yield Queued(ticket.position)
-            yield from self._optimise(get_engine(self.backbone, self.objective))
+            yield from self._optimise(get_optimiser(self.backbone, self.objective))
 
-    def _stage_targets(self, engine: Engine, stage_content: np.ndarray, size: int) -> None:
+    def _stage_targets(
+        self, optimiser: ImageOptimiser, stage_content: np.ndarray, size: int
+    ) -> None:
         """Content features and the blended style Grams at one stage's size."""
         s = self.settings
         style_size = max(round(size * s.style_scale), 16)
         grams = [
-            [weight * g for g in engine.style_targets_for(style, style_size)]
-            for style, weight in zip(self.styles, s.style_weights, strict=True)
-            if weight != 0
+            [share * g for g in optimiser.style_targets_for(style, style_size)]
+            for style, share in zip(self.styles, self.style_shares, strict=True)
+            if share != 0
         ]
         blended = [tf.add_n(layer) for layer in zip(*grams, strict=True)]
-        engine.set_targets(
+        optimiser.set_targets(
             _as_float(stage_content), blended, (s.content_weight, s.style_weight, s.tv_weight)
         )
 
-    def _optimise(self, engine: Engine) -> Iterator[Progress]:
+    def _optimise(self, optimiser: ImageOptimiser) -> Iterator[Progress]:
         s = self.settings
         stages = plan_stages(s.size, s.iterations, s.multires, self.smallest_size)
         if self.init == "fast":
             from nst.fast import render_fast
 
-            start_image = render_fast(self.content, self.styles, s.style_weights, stages[0].size)
+            start_image = render_fast(self.content, self.styles, self.style_shares, stages[0].size)
         else:
             start_image = _initial_image(self.init, self.content, s.seed)
         started = time.perf_counter()
         step = 0
-        costs = np.zeros(4)
+        costs = NO_COSTS
         image = start_image
         for stage in stages:
             stage_content = fit_longest_side(self.content, stage.size)
-            self._stage_targets(engine, stage_content, stage.size)
-            engine.start(_as_float(_resize_exact(image, stage_content)), s.learning_rate)
+            self._stage_targets(optimiser, stage_content, stage.size)
+            optimiser.start(_as_float(_resize_exact(image, stage_content)), s.learning_rate)
             for _ in range(stage.iterations):
                 if self.cancel.is_set():
-                    yield self._event(engine, step, costs, started, "stopped")
+                    yield self._event(optimiser, step, costs, started, "stopped")
                     return
-                costs = engine.step().numpy()
+                costs = optimiser.run_step()
                 step += 1
                 if step % s.preview_every == 0 and step < s.iterations:
-                    yield self._event(engine, step, costs, started, "running")
-            image = engine.current_image()
-        yield self._event(engine, step, costs, started, "done")
+                    yield self._event(optimiser, step, costs, started, "running")
+            image = optimiser.current_image()
+        yield self._event(optimiser, step, costs, started, "done")
 
     def _event(
-        self, engine: Engine, step: int, costs: np.ndarray, started: float, state: str
+        self,
+        optimiser: ImageOptimiser,
+        step: int,
+        costs: WeightedCosts,
+        started: float,
+        state: str,
     ) -> Progress:
-        image = engine.current_image()
+        image = optimiser.current_image()
         if self.settings.preserve_colors:
             image = keep_content_colors(image, self.content)
         elapsed = time.perf_counter() - started
@@ -187,10 +161,7 @@ class ClassicJob:
             step=step,
             total_steps=self.settings.iterations,
             image=image,
-            content_cost=float(costs[0]),
-            style_cost=float(costs[1]),
-            tv_cost=float(costs[2]),
-            total_cost=float(costs[3]),
+            costs=costs,
             elapsed=elapsed,
             iterations_per_second=step / elapsed if elapsed > 0 else 0.0,
             state=state,
@@ -198,8 +169,8 @@ class ClassicJob:
 
 
 def stylize(
-    content: Any,
-    styles: Sequence[Any],
+    content: ImageSource,
+    styles: Sequence[ImageSource],
     settings: ClassicSettings = ClassicSettings(),
     *,
     cancel: threading.Event | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from nst.backbone import CONTENT_LAYER, STYLE_LAYERS
+from nst.classic.backbone import CONTENT_LAYER, STYLE_LAYERS
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:

@@ -1,24 +1,23 @@
-"""The traced optimisation step, built once per backbone and reused by every job.
+"""Classic mode's traced optimisation step, built once per backbone and reused by every job.
 
 All per-job state lives in variables whose height and width are unknown, so
-one trace of :meth:`Engine.step` serves every image size and a new job only
-assigns new values: no ops or variables are created per job.
+one trace of :meth:`ImageOptimiser.step` serves every image size and a new job
+only assigns new values: no ops or variables are created per job.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from nst import losses
-from nst.backbone import BackboneSpec, load_backbone, preprocess
+from nst.caching import LRUCache, image_digest
+from nst.classic import costs
+from nst.classic.backbone import BackboneSpec, load_backbone, preprocess
+from nst.classic.costs import DEFAULT_OBJECTIVE, Objective
+from nst.events import WeightedCosts
 from nst.images import fit_longest_side
-from nst.losses import DEFAULT_OBJECTIVE, Objective
 
 IMAGE_SPEC = tf.TensorSpec([1, None, None, 3], tf.float32)
 ADAM_BETA_1 = 0.9
@@ -26,9 +25,7 @@ ADAM_BETA_2 = 0.999
 ADAM_EPSILON = 1e-3
 """Adam settings for pixels in [0, 1]; epsilon damps steps where gradients vanish."""
 STYLE_CACHE_SIZE = 24
-"""Style targets kept per engine: the 8 gallery styles at 3 stage sizes, ~2.4 MB each."""
-
-GramKey = tuple[str, tuple[int, ...], int]
+"""Style targets kept per optimiser: the 8 gallery styles at 3 stage sizes, ~2.4 MB each."""
 
 
 def _dynamic_variable(channels: int, name: str, trainable: bool = False) -> tf.Variable:
@@ -36,39 +33,7 @@ def _dynamic_variable(channels: int, name: str, trainable: bool = False) -> tf.V
     return tf.Variable(tf.zeros([1, 1, 1, channels]), shape=shape, trainable=trainable, name=name)
 
 
-def image_digest(image: np.ndarray) -> str:
-    """A short fingerprint of an image's pixels, for cache keys."""
-    return hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest()
-
-
-class GramCache:
-    """The most recently used style targets, so a repeated style skips its VGG pass."""
-
-    def __init__(self, capacity: int = STYLE_CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[GramKey, list[tf.Tensor]] = OrderedDict()
-
-    def get(self, key: GramKey, compute: Callable[[], list[tf.Tensor]]) -> list[tf.Tensor]:
-        if key in self._entries:
-            self.hits += 1
-            self._entries.move_to_end(key)
-            return self._entries[key]
-        self.misses += 1
-        value = self._entries[key] = compute()
-        if len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-class Engine:
+class ImageOptimiser:
     """A backbone plus the variables and traced functions of one transfer at a time."""
 
     def __init__(self, spec: BackboneSpec, objective: Objective = DEFAULT_OBJECTIVE) -> None:
@@ -85,14 +50,16 @@ class Engine:
             tf.Variable(tf.zeros([out.shape[-1]] * 2), trainable=False, name=f"gram_{name}")
             for name, out in zip(objective.style_layers, style_outputs, strict=True)
         ]
-        self.weights = tf.Variable(tf.zeros([3]), trainable=False, name="cost_weights")
+        self.content_weight = tf.Variable(0.0, trainable=False, name="content_weight")
+        self.style_weight = tf.Variable(0.0, trainable=False, name="style_weight")
+        self.tv_weight = tf.Variable(0.0, trainable=False, name="tv_weight")
         self.learning_rate = tf.Variable(0.0, trainable=False, name="learning_rate")
-        self.gram_cache = GramCache()
+        self.gram_cache: LRUCache[list[tf.Tensor]] = LRUCache(STYLE_CACHE_SIZE)
 
     def features(self, image: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
         """Gram matrices of the style layers and the content layer's features (float32)."""
         *style_features, content = self.model(preprocess(image), training=False)
-        return [losses.gram_matrix(f) for f in style_features], tf.cast(content, tf.float32)
+        return [costs.gram_matrix(f) for f in style_features], tf.cast(content, tf.float32)
 
     @tf.function(input_signature=[IMAGE_SPEC])
     def style_grams(self, image: tf.Tensor) -> list[tf.Tensor]:
@@ -109,28 +76,24 @@ class Engine:
             scaled = fit_longest_side(style, longest).astype(np.float32) / 255.0
             return self.style_grams(tf.constant(scaled[None]))
 
-        return self.gram_cache.get((image_digest(style), style.shape, longest), compute)
+        return self.gram_cache.get((image_digest(style), longest), compute)
 
-    def costs(self, image: tf.Tensor) -> tf.Tensor:
-        """Weighted content, style and TV costs, and their total."""
+    def weighted_costs(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Content, style and TV costs, each times its weight, and their total."""
         grams, content = self.features(image)
-        raw = tf.stack(
-            [
-                losses.content_cost(content, self.content_target),
-                losses.style_cost(grams, self.style_targets),
-                self.objective.tv_cost(image),
-            ]
-        )
-        weighted = raw * self.weights
-        return tf.concat([weighted, [tf.reduce_sum(weighted)]], axis=0)
+        weighted = {
+            "content": self.content_weight * costs.content_cost(content, self.content_target),
+            "style": self.style_weight * costs.style_cost(grams, self.style_targets),
+            "tv": self.tv_weight * self.objective.tv_cost(image),
+        }
+        return {**weighted, "total": tf.add_n(list(weighted.values()))}
 
     @tf.function(input_signature=[])
-    def step(self) -> tf.Tensor:
-        """One Adam step on the image; returns the costs before the step."""
+    def step(self) -> dict[str, tf.Tensor]:
+        """One Adam step on the image; returns the weighted costs before the step."""
         with tf.GradientTape() as tape:
-            costs = self.costs(self.image)
-            total = costs[3]
-        gradient = tape.gradient(total, self.image)
+            weighted = self.weighted_costs(self.image)
+        gradient = tape.gradient(weighted["total"], self.image)
         t = self.adam_t.assign_add(1.0)
         m = self.adam_m.assign(ADAM_BETA_1 * self.adam_m + (1 - ADAM_BETA_1) * gradient)
         v = self.adam_v.assign(ADAM_BETA_2 * self.adam_v + (1 - ADAM_BETA_2) * tf.square(gradient))
@@ -138,7 +101,12 @@ class Engine:
         v_hat = v / (1 - ADAM_BETA_2**t)
         update = self.learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
         self.image.assign(tf.clip_by_value(self.image - update, 0.0, 1.0))
-        return costs
+        return weighted
+
+    def run_step(self) -> WeightedCosts:
+        """One step, its costs as plain numbers."""
+        weighted = self.step()
+        return WeightedCosts(**{name: float(value) for name, value in weighted.items()})
 
     def start(self, image: np.ndarray, learning_rate: float) -> None:
         """Set the image to optimise (float [0, 1], H×W×3) and reset the optimiser."""
@@ -153,13 +121,17 @@ class Engine:
         self,
         content: np.ndarray,
         style_grams: list[tf.Tensor],
-        weights: tuple[float, float, float],
+        cost_weights: tuple[float, float, float],
     ) -> None:
-        """Content features of ``content`` and the (already blended) style Grams."""
+        """Content features of ``content``, the (already blended) style Grams and the
+        content, style and TV cost weights."""
         self.content_target.assign(self.content_features(tf.constant(content[None], tf.float32)))
         for variable, gram in zip(self.style_targets, style_grams, strict=True):
             variable.assign(gram)
-        self.weights.assign(weights)
+        for variable, weight in zip(
+            (self.content_weight, self.style_weight, self.tv_weight), cost_weights, strict=True
+        ):
+            variable.assign(weight)
 
     def current_image(self) -> np.ndarray:
         """The image being optimised, as uint8 H×W×3."""
@@ -170,16 +142,16 @@ class Engine:
         return self.step.experimental_get_tracing_count()
 
 
-_engines: dict[tuple[BackboneSpec, Objective], Engine] = {}
+_optimisers: dict[tuple[BackboneSpec, Objective], ImageOptimiser] = {}
 _lock = threading.Lock()
 
 
-def get_engine(
+def get_optimiser(
     spec: BackboneSpec | None = None, objective: Objective = DEFAULT_OBJECTIVE
-) -> Engine:
-    """The process-wide engine for a backbone and objective (built on first use)."""
+) -> ImageOptimiser:
+    """The process-wide optimiser for a backbone and objective (built on first use)."""
     spec = spec or BackboneSpec.from_env()
     with _lock:
-        if (spec, objective) not in _engines:
-            _engines[spec, objective] = Engine(spec, objective)
-        return _engines[spec, objective]
+        if (spec, objective) not in _optimisers:
+            _optimisers[spec, objective] = ImageOptimiser(spec, objective)
+        return _optimisers[spec, objective]

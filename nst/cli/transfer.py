@@ -1,0 +1,199 @@
+"""``python -m nst CONTENT --style A.jpg [--style B.jpg] -o OUT.png``: one transfer.
+
+Every option after the inputs is generated from the parameter declarations in
+:mod:`nst.settings`, so the CLI, the app and the Python API agree on names,
+defaults and bounds. Bad input ends with exit status 2 and one line saying
+what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import textwrap
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from nst import config
+from nst.errors import InputError, NSTError
+from nst.metadata import result_metadata
+from nst.parameters import Parameter, Settings
+from nst.settings import ClassicSettings, FastSettings
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+MODES: dict[str, type[Settings]] = {"classic": ClassicSettings, "fast": FastSettings}
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option's help; the epilog's table kept as written."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+
+
+def build_parser(prog: str = "python -m nst") -> argparse.ArgumentParser:
+    """The transfer command's parser: the inputs, then every declared parameter."""
+    parser = _Parser(
+        prog=prog,
+        description="Neural style transfer with one or two styles at once. "
+        f"Also: '{prog} download [--check]' fetches or lists the models.",
+        epilog=_environment_help(),
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("content", help="the photo to stylise")
+    parser.add_argument(
+        "--style",
+        action="append",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="a style image (give it once or twice)",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, default=argparse.SUPPRESS, help="the PNG to write"
+    )
+    parser.add_argument("--fast", action="store_true", help="one-pass fast mode (Magenta model)")
+    parser.add_argument(
+        "--fast-model",
+        default=argparse.SUPPRESS,
+        help=f"fast mode's model: lite, hub, or a folder (default: ${config.FAST_MODEL.name})",
+    )
+    shared = parser.add_argument_group("both modes")
+    groups = {mode: parser.add_argument_group(f"{mode} mode") for mode in MODES}
+    for declared in _declarations().values():
+        _add_option(shared if len(declared) > 1 else groups[next(iter(declared))], declared)
+    return parser
+
+
+def _declarations() -> dict[str, dict[str, Parameter]]:
+    """Each parameter name, with its declaration in every mode that has it."""
+    found: dict[str, dict[str, Parameter]] = {}
+    for mode, settings in MODES.items():
+        for declared in settings.parameters():
+            found.setdefault(declared.name, {})[mode] = declared
+    return found
+
+
+def _add_option(group: argparse._ArgumentGroup, declared: dict[str, Parameter]) -> None:
+    """One option; where the modes' defaults differ, the default is each mode's own."""
+    first = next(iter(declared.values()))
+    defaults = {mode: p.default for mode, p in declared.items()}
+    same_default = len(set(defaults.values())) == 1
+    default = first.default if same_default else None
+    help_text = first.help.rstrip(".")
+    if first.low is not None and first.high is not None:
+        help_text += f"; {_number(first.low, first.kind)} to {_number(first.high, first.kind)}"
+    if first.choices:
+        more = ", or an image path" if first.open_choices else ""
+        help_text += f"; one of {', '.join(first.choices)}{more}"
+    if not same_default:
+        help_text += " (default: " + ", ".join(f"{m} {d}" for m, d in defaults.items()) + ")"
+        default = argparse.SUPPRESS
+    options: dict[str, Any] = {"dest": first.name, "default": default, "help": help_text}
+    if first.kind is bool:
+        group.add_argument(first.flag, action=argparse.BooleanOptionalAction, **options)
+        return
+    choices = first.choices if first.choices and not first.open_choices else None
+    metavar = first.name.upper() if not choices else None
+    group.add_argument(first.flag, type=first.kind, choices=choices, metavar=metavar, **options)
+
+
+def _number(value: float, kind: type) -> str:
+    return str(int(value)) if kind is int else f"{value:g}"
+
+
+def _meaning(variable: config.Variable) -> str:
+    meaning = variable.meaning.replace("`", "")
+    if variable.default and "default" not in meaning:
+        meaning += f" (default: {variable.default})"
+    return meaning
+
+
+def _environment_help() -> str:
+    rows = (
+        textwrap.fill(
+            f"{v.name:24} {_meaning(v)}",
+            width=100,
+            initial_indent="  ",
+            subsequent_indent=" " * 27,
+        )
+        for v in config.VARIABLES
+    )
+    return "environment variables:\n" + "\n".join(rows)
+
+
+def _settings(args: argparse.Namespace, mode: str) -> Settings:
+    """The chosen mode's settings from the options given (an InputError if one is bad)."""
+    settings = MODES[mode]
+    values = {p.name: getattr(args, p.name) for p in settings.parameters() if hasattr(args, p.name)}
+    return settings(**values)
+
+
+def _classic(args: argparse.Namespace, settings: ClassicSettings) -> tuple[np.ndarray, int]:
+    from nst.classic import stylize
+    from nst.events import Queued
+
+    cancel = threading.Event()
+    last = None
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        for event in stylize(args.content, args.style, settings, cancel=cancel):
+            if isinstance(event, Queued):
+                print(f"waiting for the device: {event.position} job(s) ahead", flush=True)
+                continue
+            last = event
+            print(event.summary(), flush=True)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    if last is None:
+        raise InputError("Stopped before the first step: nothing to save.")
+    if last.state == "stopped":
+        print("stopped: saving the last image", file=sys.stderr)
+        args.interrupted = True
+    return last.image, last.step
+
+
+def _fast(args: argparse.Namespace, settings: FastSettings) -> np.ndarray:
+    from nst.fast import stylize_fast
+
+    return stylize_fast(args.content, args.style, settings, model=getattr(args, "fast_model", None))
+
+
+def run_transfer(argv: Sequence[str]) -> int:
+    """Run one transfer from command-line arguments; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    args.interrupted = False
+    output = Path(args.output)
+    if output.suffix.lower() != ".png":
+        print(f"error: the output must be a .png file, not {output.name}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not output.parent.is_dir():
+        print(f"error: the folder {output.parent} does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    mode = "fast" if args.fast else "classic"
+    try:
+        settings = _settings(args, mode)
+        extra: dict[str, Any] = {}
+        if args.fast:
+            image = _fast(args, settings)
+        else:
+            image, extra["steps_done"] = _classic(args, settings)
+        from nst.images import save_png
+
+        save_png(image, output, result_metadata(mode, args.content, args.style, settings, **extra))
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NSTError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"saved {output} ({image.shape[1]}×{image.shape[0]})")
+    return EXIT_INTERRUPTED if args.interrupted else 0

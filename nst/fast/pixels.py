@@ -1,0 +1,59 @@
+"""Pixel plumbing shared by the fast-mode models: value ranges, style squares, padding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from nst.errors import ModelUnavailableError
+from nst.images import fit_longest_side, resize_to
+
+STYLE_SIDE = 256
+"""Side of the square style image the Magenta style predictor expects."""
+
+STRIDE = 4
+"""The transfer network halves the image twice, so its input sides must be multiples of 4."""
+
+
+def square_style(image: np.ndarray, side: int = STYLE_SIDE) -> np.ndarray:
+    """Centre square of a style image, ``side`` pixels wide, as a float batch of one.
+
+    Cropping (rather than squashing) keeps the painting's brush strokes in proportion.
+    """
+    height, width = image.shape[:2]
+    crop = min(height, width)
+    top, left = (height - crop) // 2, (width - crop) // 2
+    square = resize_to(image[top : top + crop, left : left + crop], side, side)
+    return to_float(square)[None]
+
+
+def to_float(image: np.ndarray) -> np.ndarray:
+    """uint8 pixels as float32 in [0, 1], the networks' input range."""
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float pixels in [0, 1] (clipped) as uint8."""
+    return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def run_padded(
+    network: Callable[[np.ndarray], np.ndarray], content: np.ndarray, working_size: int
+) -> np.ndarray:
+    """Run an image-to-image network at ``working_size``, returning float H×W×3.
+
+    The content is scaled to the working size, reflect-padded to a multiple of
+    :data:`STRIDE` (so no side is lost to the network's downsampling), and the
+    result cropped back.
+    """
+    image = to_float(fit_longest_side(content, working_size))
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, -height % STRIDE), (0, -width % STRIDE), (0, 0)), mode="reflect")
+    output = np.asarray(network(padded[None]))
+    if output.shape != (1, *padded.shape):
+        raise ModelUnavailableError(
+            f"The fast-mode model returned an image of shape {output.shape} for an input of "
+            f"shape {(1, *padded.shape)}; it is not a Magenta-style transfer network."
+        )
+    return output[0, :height, :width]

@@ -1,0 +1,64 @@
+"""What a shared host allows: caps on the costliest parameters, and how long files stay.
+
+The app applies these on top of each parameter's declared bounds; the CLI
+and the Python API, which run on the user's own machine, do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nst import config
+from nst.settings import ClassicSettings
+
+CPU_CLASSIC_CAPS = {"size": 512, "iterations": 300}
+"""Classic mode's output size and steps on a host without a GPU: a job stays within minutes."""
+GPU_CLASSIC_CAPS = {"size": 1536, "iterations": 2000}
+FAST_CAPS = {"size": 2048}
+
+
+@dataclass(frozen=True)
+class HostCaps:
+    """The highest value of each capped parameter, per mode, on this host."""
+
+    classic: dict[str, int]
+    fast: dict[str, int]
+    gpu: bool
+
+    def note(self) -> str:
+        """One line telling the user about the caps and how to change them."""
+        device = "GPU" if self.gpu else "CPU"
+        return (
+            f"On this {device} host classic mode is capped at {self.classic['size']} px and "
+            f"{self.classic['iterations']} steps; set `{config.MAX_CLASSIC_SIZE.name}` and "
+            f"`{config.MAX_ITERATIONS.name}` before starting the app to change that."
+        )
+
+
+def host_caps() -> HostCaps:
+    """Caps from the environment, defaulting by whether TensorFlow sees a GPU.
+
+    Listing devices initialises the runtime but builds no model.
+    """
+    import tensorflow as tf
+
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    defaults = GPU_CLASSIC_CAPS if gpu else CPU_CLASSIC_CAPS
+    classic = {}
+    for name, variable in (
+        ("size", config.MAX_CLASSIC_SIZE),
+        ("iterations", config.MAX_ITERATIONS),
+    ):
+        cap = variable.integer() if variable.is_set() else defaults[name]
+        low, high = ClassicSettings.parameter(name).bounds()
+        classic[name] = int(min(max(cap, low), high))
+    return HostCaps(classic=classic, fast=dict(FAST_CAPS), gpu=gpu)
+
+
+def upload_lifetime_seconds() -> int:
+    """How long uploads and results stay on the server (``NST_DELETE_CACHE_SECONDS``).
+
+    Any value from 1 s up is honoured: a privacy-minded host may keep files
+    only seconds, at the price of uploads expiring while their job waits.
+    """
+    return max(config.DELETE_CACHE_SECONDS.integer(), 1)
