@@ -529,10 +529,10 @@ def build_demo() -> gr.Blocks:
 
 def preload() -> None:
     """Load both modes' models now, so the first visitor does not wait for them."""
-    from nst.classic.optimiser import get_optimiser
+    from nst.classic.evaluator import get_evaluator
     from nst.fast import load_fast_model
 
-    for name, load in (("classic", get_optimiser), ("fast", load_fast_model)):
+    for name, load in (("classic", get_evaluator), ("fast", load_fast_model)):
         try:
             load()
         except NSTError as error:

@@ -60,13 +60,14 @@ sys.path.insert(0, str(REPO))
 
 from nst.classic import stylize  # noqa: E402
 from nst.classic.backbone import BackboneSpec  # noqa: E402
-from nst.classic.costs import Objective  # noqa: E402
-from nst.classic.optimiser import ImageOptimiser, get_optimiser  # noqa: E402
+from nst.classic.costs import Objective, raw_mse  # noqa: E402
+from nst.classic.evaluator import CostEvaluator, get_evaluator  # noqa: E402
+from nst.classic.optimisers import optimiser_for  # noqa: E402
 from nst.classic.stages import Stage, plan_stages  # noqa: E402
 from nst.colors import keep_content_colors  # noqa: E402
 from nst.events import Progress  # noqa: E402
 from nst.images import fit_longest_side  # noqa: E402
-from nst.settings import ClassicSettings  # noqa: E402
+from nst.settings import STRENGTH_MIDDLE, ClassicSettings  # noqa: E402
 
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
 IMAGES = ("content/tubingen.jpg", "styles/starry_night.jpg", "styles/great_wave.jpg")
@@ -217,7 +218,10 @@ def tutorial_tv(image: tf.Tensor) -> tf.Tensor:
 
 
 TUTORIAL_OBJECTIVE = Objective(
-    style_layers=tuple(STYLE_LAYERS), content_layer=CONTENT_LAYERS[0], tv_cost=tutorial_tv
+    style_layers=tuple(STYLE_LAYERS),
+    content_layer=CONTENT_LAYERS[0],
+    tv_cost=tutorial_tv,
+    mse=raw_mse,
 )
 
 
@@ -238,8 +242,8 @@ class Setup:
     def spec(self) -> BackboneSpec:
         return BackboneSpec(self.network, self.weights)
 
-    def engine(self) -> ImageOptimiser:
-        return get_optimiser(self.spec, TUTORIAL_OBJECTIVE)
+    def engine(self) -> CostEvaluator:
+        return get_evaluator(self.spec, TUTORIAL_OBJECTIVE)
 
     def at(self, size: int) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """Content and styles as the tutorial loads them at ``size``."""
@@ -258,6 +262,7 @@ class Setup:
             content_weight=self.content_weight,
             style_weight=self.style_weight,
             tv_weight=TOTAL_VARIATION_WEIGHT,
+            style_strength=STRENGTH_MIDDLE,
             **changes,
         )
 
@@ -337,16 +342,17 @@ def step_seconds(setup: Setup, size: int, rounds: int) -> dict[str, float]:
     grams = [engine.style_targets_for(as_uint8(s), size) for s in style_images]
     blends = {"one": grams[0], "two": [(a + b) / 2 for a, b in zip(*grams, strict=True)]}
     weights = (setup.content_weight, setup.style_weight, TOTAL_VARIATION_WEIGHT)
-    engine.start(photo, ClassicSettings().learning_rate)
+    optimiser = optimiser_for(engine, "adam")
+    optimiser.start(photo, ClassicSettings().learning_rate)
     times: dict[str, list[float]] = {"baseline": [], "one": [], "two": []}
     for _ in range(rounds + 1):
         start = time.perf_counter()
         train_step(image)
         times["baseline"].append(time.perf_counter() - start)
         for name, blended in blends.items():
-            engine.set_targets(photo, blended, weights)
+            engine.set_targets(photo, [blended], weights)
             start = time.perf_counter()
-            engine.run_step()
+            optimiser.step()
             times[name].append(time.perf_counter() - start)
     return {name: median_step(values) for name, values in times.items()}
 
@@ -445,11 +451,12 @@ def preview_seconds(setup: Setup, size: int, iterations: int) -> tuple[list[floa
         size, iterations=iterations, multires=False, preview_every=iterations, preserve_colors=True
     )
     (last,) = deque(run_ours(setup, size, settings), maxlen=1)
-    optimiser, content = setup.engine(), as_uint8(setup.at(size)[0])
+    optimiser = optimiser_for(setup.engine(), settings.optimiser)
+    content = as_uint8(setup.at(size)[0])
     spent: list[float] = []
     for _ in range(iterations):
         start = time.perf_counter()
-        keep_content_colors(optimiser.current_image(), content)
+        keep_content_colors(optimiser.image(), content)
         spent.append(time.perf_counter() - start)
     return spent, last.elapsed
 

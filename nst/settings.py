@@ -15,6 +15,11 @@ from nst.parameters import Settings, parameter
 
 INIT_CHOICES = ("content", "noise", "fast")
 """Named starting images for classic mode; any other value is an image path."""
+OPTIMISERS = ("adam", "lbfgs")
+STRENGTH_MIDDLE = 5.0
+"""The style strength at which the style weight applies as given."""
+STRENGTH_PER_DECADE = 2.0
+"""Style strength steps that multiply the style's pull by 10."""
 
 
 def _style_mix() -> Any:
@@ -25,6 +30,18 @@ def _style_mix() -> Any:
         step=0.05,
         label="Style mix",
         help="Share of style 1 when two styles are given; style 2 gets the rest.",
+    )
+
+
+def _mask_feather() -> Any:
+    return parameter(
+        0.02,
+        low=0.0,
+        high=0.2,
+        step=0.01,
+        advanced=True,
+        label="Soft edges",
+        help="How softly one style's region fades into the other's, as a share of the picture.",
     )
 
 
@@ -64,7 +81,7 @@ class ClassicSettings(Settings, StyleMix):
         help="Optimisation steps: more steps, more style.",
     )
     content_weight: float = parameter(
-        20.0,
+        1.0,
         low=0.0,
         high=1e9,
         typed=True,
@@ -73,7 +90,7 @@ class ClassicSettings(Settings, StyleMix):
         help="How much of the photo's shapes to keep.",
     )
     style_weight: float = parameter(
-        1.0,
+        10.0,
         low=0.0,
         high=1e9,
         typed=True,
@@ -82,7 +99,7 @@ class ClassicSettings(Settings, StyleMix):
         help="How strongly to imitate the paintings.",
     )
     tv_weight: float = parameter(
-        300.0,
+        2.0,
         low=0.0,
         high=1e9,
         typed=True,
@@ -149,6 +166,27 @@ class ClassicSettings(Settings, StyleMix):
         label="Coarse to fine",
         help="Optimise at smaller sizes first, then refine at the output size.",
     )
+    style_strength: float = parameter(
+        STRENGTH_MIDDLE,
+        low=0.0,
+        high=10.0,
+        step=0.5,
+        label="Style strength",
+        help="How far from the photo toward the painting: 0 keeps the photo, 10 paints over it.",
+    )
+    optimiser: str = parameter(
+        "adam",
+        choices=OPTIMISERS,
+        advanced=True,
+        label="Optimiser",
+        help="Adam, or L-BFGS (fewer, costlier steps; the learning rate is its first step).",
+    )
+    mask_feather: float = _mask_feather()
+
+    def cost_weights(self) -> tuple[float, float, float]:
+        """The content, style and TV weights, the style's pull scaled by the style strength."""
+        decades = (self.style_strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE
+        return self.content_weight, self.style_weight * 10.0**decades, self.tv_weight
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def test_endpoints_name_their_parameters(server: str) -> None:
 def test_classic_streams_previews_then_a_png_with_its_settings(
     server: str, images: dict[str, Path]
 ) -> None:
-    from nst.classic.optimiser import get_optimiser
+    from nst.classic.evaluator import get_evaluator
 
     job = classic_job(client(server), images)
     updates = list(job)
@@ -150,7 +150,7 @@ def test_classic_streams_previews_then_a_png_with_its_settings(
     assert params["steps_done"] == 6
     assert Image.open(png).size == (64, 43)
     list(classic_job(client(server), images, size=96))
-    assert get_optimiser().traces() == 1  # one model and one trace for every job and size
+    assert get_evaluator().traces() == 1  # one model and one trace for every job and size
 
 
 def test_fast_returns_the_requested_size(

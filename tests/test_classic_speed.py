@@ -13,14 +13,11 @@ import tensorflow as tf
 
 from nst.caching import LRUCache
 from nst.classic import stylize
-from nst.classic.backbone import (
-    BackboneSpec,
-    cpu_has_bf16_units,
-    default_precision,
-    load_backbone,
-)
+from nst.classic.backbone import BackboneSpec, load_backbone
 from nst.classic.costs import Objective
-from nst.classic.optimiser import ImageOptimiser, get_optimiser
+from nst.classic.evaluator import CostEvaluator, get_evaluator
+from nst.classic.optimisers import Adam
+from nst.classic.precision import choose_precision, cpu_description, default_precision
 from nst.errors import ModelUnavailableError
 from nst.events import Progress
 from nst.settings import ClassicSettings
@@ -38,18 +35,18 @@ def op_counts(function) -> Counter:
 
 
 def test_backbone_stops_at_the_deepest_layer_in_use():
-    engine = get_optimiser()
+    engine = get_evaluator()
     names = [layer.name for layer in engine.model.layers]
     assert names[-1] == "block5_conv1" and "block5_conv2" not in names
     # VGG19 up to block5_conv1: 2 + 2 + 4 + 4 + 1 convolutions of its 16.
     assert op_counts(engine.style_grams)["Conv2D"] == 13
-    assert op_counts(engine.step)["Conv2D"] == 13
+    assert op_counts(engine.costs_and_gradient)["Conv2D"] == 13
     deeper = load_backbone(engine.spec, Objective(content_layer="block5_conv2").layers)
     assert [layer.name for layer in deeper.layers][-1] == "block5_conv2"
 
 
 def test_style_targets_are_computed_once_per_image_and_size():
-    engine = get_optimiser()
+    engine = get_evaluator()
     engine.gram_cache.clear()
     misses = engine.gram_cache.misses
     settings = ClassicSettings(size=64, iterations=2, multires=False)
@@ -63,7 +60,7 @@ def test_style_targets_are_computed_once_per_image_and_size():
 
 
 def test_cached_targets_give_the_same_image():
-    engine = get_optimiser()
+    engine = get_evaluator()
     settings = ClassicSettings(size=64, iterations=3, multires=False)
     engine.gram_cache.clear()
     cold = run([STYLE_A], settings)[-1].image
@@ -84,13 +81,13 @@ def test_the_cache_forgets_the_least_recently_used():
 
 def test_previews_are_made_only_at_preview_steps(monkeypatch):
     made = []
-    original = ImageOptimiser.current_image
+    original = Adam.image
 
     def counting(self):
         made.append(1)
         return original(self)
 
-    monkeypatch.setattr(ImageOptimiser, "current_image", counting)
+    monkeypatch.setattr(Adam, "image", counting)
     events = run([STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5))
     assert [e.step for e in events] == [5, 10, 15, 20]
     # One image per event, plus one per coarse-to-fine stage change.
@@ -104,22 +101,33 @@ def test_precision_follows_the_environment(monkeypatch):
     monkeypatch.setenv("NST_PRECISION", "bfloat16")
     assert BackboneSpec.from_env().precision == "bfloat16"
     monkeypatch.setenv("NST_PRECISION", "auto")
-    assert default_precision() == ("bfloat16" if cpu_has_bf16_units() else "float32")
+    has_gpu = bool(tf.config.list_physical_devices("GPU"))
+    assert default_precision() == choose_precision(has_gpu, cpu_description()[1])[0]
     monkeypatch.setenv("NST_PRECISION", "half")
     with pytest.raises(ModelUnavailableError, match="NST_PRECISION"):
         default_precision()
+
+
+def test_auto_precision_is_bfloat16_where_the_cpu_has_it():
+    assert choose_precision(False, frozenset({"avx512_bf16"}))[0] == "bfloat16"
+    assert choose_precision(False, frozenset({"amx_bf16", "avx512_bf16"}))[0] == "bfloat16"
+    assert choose_precision(False, frozenset({"bf16"}))[0] == "bfloat16"  # Arm
+    assert choose_precision(False, frozenset())[0] == "float32"
+    assert choose_precision(True, frozenset({"amx_bf16"}))[0] == "float32"
+    model, flags = cpu_description()
+    assert model and flags <= {"amx_bf16", "avx512_bf16", "bf16"}
 
 
 def test_bfloat16_gradients_point_like_float32():
     image = tf.constant(pattern(48, 64, 5)[None] / 255, tf.float32)
     gradients = []
     for precision in ("float32", "bfloat16"):
-        engine = ImageOptimiser(BackboneSpec("vgg19", "random", precision))
-        engine.model.set_weights(get_optimiser().model.get_weights())
+        engine = CostEvaluator(BackboneSpec("vgg19", "random", precision))
+        engine.model.set_weights(get_evaluator().model.get_weights())
         with tf.GradientTape() as tape:
             tape.watch(image)
-            grams, content = engine.features(image)
-            cost = tf.add_n([tf.reduce_mean(g) for g in grams]) + tf.reduce_mean(content)
+            maps, content = engine.features(image)
+            cost = tf.add_n([tf.reduce_mean(m) for m in maps]) + tf.reduce_mean(content)
         gradients.append(tape.gradient(cost, image).numpy().ravel())
     full, half = gradients
     assert full @ half / (np.linalg.norm(full) * np.linalg.norm(half)) > 0.98
