@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nst.errors import ModelUnavailableError
-from nst.images import fit_longest_side, resize_to
+from nst.images import resize_to
 
 STYLE_SIDE = 256
 """Side of the square style image the Magenta style predictor expects."""
@@ -50,24 +50,21 @@ def padded_shape(height: int, width: int) -> tuple[int, int]:
     return _padded(height), _padded(width)
 
 
-def run_padded(
-    network: Callable[[np.ndarray], np.ndarray], content: np.ndarray, working_size: int
-) -> np.ndarray:
-    """Run an image-to-image network at ``working_size``, returning float H×W×3.
+def run_padded(network: Callable[[np.ndarray], np.ndarray], content: np.ndarray) -> np.ndarray:
+    """Run an image-to-image network on uint8 ``content`` at its own size; float H×W×3.
 
-    The content is scaled to the working size, reflect-padded by :data:`CONTEXT`
-    on every side and up to a multiple of :data:`STRIDE` (so no side is lost to
-    the network's downsampling), and the result cropped back.
+    The content is reflect-padded by :data:`CONTEXT` on every side and up to a
+    multiple of :data:`STRIDE` (so no side is lost to the network's downsampling),
+    and the result cropped back.
     """
-    image = to_float(fit_longest_side(content, working_size))
-    height, width = image.shape[:2]
+    height, width = content.shape[:2]
     padded_height, padded_width = padded_shape(height, width)
     margins = (
         (CONTEXT, padded_height - height - CONTEXT),
         (CONTEXT, padded_width - width - CONTEXT),
         (0, 0),
     )
-    padded = np.pad(image, margins, mode="reflect")
+    padded = np.pad(to_float(content), margins, mode="reflect")
     output = np.asarray(network(padded[None]))
     if output.shape != (1, *padded.shape):
         raise ModelUnavailableError(
