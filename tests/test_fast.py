@@ -13,13 +13,14 @@ import pytest
 from PIL import Image, ImageFilter
 
 from nst.colors import keep_content_colors
-from nst.errors import ModelUnavailableError
+from nst.errors import InputError, ModelUnavailableError
 from nst.events import Progress
 from nst.fast import (
     FastModel,
     fast_model_files,
     fetch_fast_model,
     load_fast_model,
+    memory,
     render_fast,
     sources,
     stylize_fast,
@@ -305,6 +306,33 @@ def test_edges_look_as_they_would_with_the_picture_going_on(real, shared_image):
             context = real(whole, styles=(style,), size=640, brush_size=0.8)[64:-64, 64:-64]
             differences.append(bands(alone) - bands(context))
     assert np.abs(np.mean(differences, axis=0)).max() < 3  # measured within 1.3
+
+
+def test_a_job_too_large_for_the_memory_left_is_refused(recording, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 600_000_000)
+    recording.stylize(size=1024)  # about 0.3 GB
+    with pytest.raises(InputError) as refused:
+        recording.stylize(size=4096, brush_size=0.5)  # about 1.4 GB
+    assert str(refused.value) == (
+        "A 4096×3072 result at brush size 0.5 needs about 1.4 GB of memory; 600 MB is free. "
+        "Choose a smaller size or a larger brush size."
+    )
+    assert len(recording.inputs) == 1
+
+
+def test_free_memory_is_the_least_of_the_kernels_and_the_containers(tmp_path: Path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 8000000 kB\nMemAvailable: 4000000 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no cgroup files
+    (cgroup / "memory.max").write_text("max\n")
+    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no limit
+    (cgroup / "memory.max").write_text("2000000000\n")
+    (cgroup / "memory.current").write_text("1500000000\n")
+    (cgroup / "memory.stat").write_text("anon 1000000000\ninactive_file 300000000\n")
+    assert memory.available_bytes(meminfo, cgroup) == 800_000_000
+    assert memory.available_bytes(tmp_path / "none", tmp_path / "none") is None
 
 
 def test_classic_mode_can_start_from_the_fast_result(magenta_dir, shared_image, monkeypatch):

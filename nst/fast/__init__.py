@@ -5,7 +5,8 @@ network paints the content with it, at any size and aspect ratio.
 ``sources`` finds and loads the models, ``tflite`` and ``savedmodel`` run
 them, ``resizable`` lets a converted network run at any size, ``pixels``
 holds the shared pixel plumbing, ``upsample`` takes the painting to the
-output size guided by the photo, and ``transfer`` is the job itself.
+output size guided by the photo, ``memory`` refuses a job that would not
+fit, and ``transfer`` is the job itself.
 """
 
 from nst.fast.network import FastModel

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from nst.colors import keep_content_colors
+from nst.fast import memory
 from nst.fast.network import FastModel
+from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
 from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
@@ -86,6 +88,12 @@ def _render(
         return photo
     working = working_size(settings.brush_size)
     small = fit_longest_side(content, working)
+    memory.check_memory(
+        padded_shape(*small.shape[:2]),
+        photo.shape[:2],
+        settings.brush_size,
+        memory.available_bytes(),
+    )
     painted = model.paint(small, styles, shares, settings.strength)
     amount = detail_amount(working, settings.size, max(content.shape[:2]))
     result = upsample(painted, small, photo, amount, model.painted_weight(settings.strength))
