@@ -305,7 +305,7 @@ def test_edges_look_as_they_would_with_the_picture_going_on(real, shared_image):
             # brush 0.8: the whole picture at 640 px, so the crop is painted at the same scale
             context = real(whole, styles=(style,), size=640, brush_size=0.8)[64:-64, 64:-64]
             differences.append(bands(alone) - bands(context))
-    assert np.abs(np.mean(differences, axis=0)).max() < 3  # measured within 1.3
+    assert np.abs(np.mean(differences, axis=0)).max() < 3  # measured 0.8; 9.6 without context
 
 
 def test_a_job_too_large_for_the_memory_left_is_refused(recording, monkeypatch):
