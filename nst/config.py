@@ -78,9 +78,6 @@ FAST_TRANSFER = Variable(
     "in a folder with several transfer networks, part of the file name to pick "
     "(default: the fp16 one)",
 )
-FAST_MAX_WORKING = Variable(
-    "NST_FAST_MAX_WORKING", "1024", "largest side, in pixels, the fast network runs at"
-)
 FAST_THREADS = Variable(
     "NST_FAST_THREADS", "", "CPU threads of the fast-mode interpreter (default: every core)"
 )

@@ -211,3 +211,11 @@ class FastSettings(Settings, StyleMix):
         help="0: the photo as it is, 1: full style.",
     )
     preserve_colors: bool = _preserve_colors()
+    brush_size: float = parameter(
+        1.0,
+        low=0.5,
+        high=2.0,
+        step=0.05,
+        label="Brush size",
+        help="Size of the painted strokes, the same at any output size: 0.5 fine, 2 bold.",
+    )

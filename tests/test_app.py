@@ -124,6 +124,7 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "size",
         "strength",
         "preserve_colors",
+        "brush_size",
     ]
     style_2 = named["/classic"]["parameters"][2]
     assert style_2["parameter_has_default"] and style_2["parameter_default"] is None

@@ -4,23 +4,32 @@ SavedModel, and every way a model can be missing, damaged or undownloadable."""
 from __future__ import annotations
 
 import math
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
 
 from nst.colors import keep_content_colors
-from nst.errors import ModelUnavailableError
+from nst.errors import InputError, ModelUnavailableError
+from nst.events import Progress
 from nst.fast import (
+    FastModel,
     fast_model_files,
     fetch_fast_model,
     load_fast_model,
+    memory,
+    render_fast,
     sources,
     stylize_fast,
+    working_size,
 )
-from nst.images import fit_longest_side, load_image
+from nst.fast.pixels import to_uint8
+from nst.images import fit_longest_side, load_image, resize_to
 from nst.scheduler import Scheduler
-from nst.settings import FastSettings
+from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import SlotWatch
 
 CONTENT = "content/tubingen.jpg"  # 1024×768
@@ -34,7 +43,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("NST_CACHE_DIR", str(cache))
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub"))
-    for name in ("NST_FAST_MODEL", "NST_FAST_TRANSFER", "NST_FAST_MAX_WORKING"):
+    for name in ("NST_FAST_MODEL", "NST_FAST_TRANSFER"):
         monkeypatch.delenv(name, raising=False)
     return cache
 
@@ -43,15 +52,46 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def real(magenta_dir: Path, shared_image):
     """Stylise with the real models in ../shared; images named relative to ../shared/images."""
 
-    def stylize(content=CONTENT, styles=(STARRY,), scheduler=None, **settings) -> np.ndarray:
+    def stylize(
+        content=CONTENT, styles=(STARRY,), scheduler=None, model=None, **settings
+    ) -> np.ndarray:
         content = shared_image(content) if isinstance(content, str) else content
         paths = [shared_image(style) for style in styles]
         queue = {"scheduler": scheduler} if scheduler else {}
         return stylize_fast(
-            content, paths, FastSettings(**settings), model=str(magenta_dir), **queue
+            content, paths, FastSettings(**settings), model=model or str(magenta_dir), **queue
         )
 
     return stylize
+
+
+class Recording(FastModel):
+    """The real model, remembering what the job asked it to paint and what it painted."""
+
+    mixes_embeddings = True
+    blend_note = ""
+
+    def __init__(self, model: FastModel, stylize) -> None:
+        self.model = model
+        self.inputs: list[tuple[int, ...]] = []
+        self.painted: list[np.ndarray] = []
+        self._stylize = stylize
+
+    def paint(self, content, styles, shares, strength):
+        self.inputs.append(content.shape)
+        self.painted.append(self.model.paint(content, styles, shares, strength))
+        return self.painted[-1]
+
+    def painted_weight(self, strength: float) -> float:
+        return self.model.painted_weight(strength)
+
+    def stylize(self, content=CONTENT, styles=(STARRY,), **settings) -> np.ndarray:
+        return self._stylize(content, styles, model=self, **settings)
+
+
+@pytest.fixture
+def recording(magenta_dir: Path, real) -> Recording:
+    return Recording(load_fast_model(str(magenta_dir)), real)
 
 
 def rounded(side: int, scale: float) -> int:
@@ -72,14 +112,22 @@ def test_output_has_the_requested_size_for_any_aspect_ratio(real, shared_image):
     assert out.shape == (rounded(517, 300 / 701), 300, 3)
 
 
-def test_network_runs_at_the_working_size(magenta_dir: Path, shared_image):
+def test_the_network_paints_at_its_own_size_for_any_aspect_ratio(magenta_dir: Path, shared_image):
     model = load_fast_model(str(magenta_dir))
     content = load_image(shared_image(CONTENT))
     embedding = model.style_embedding(load_image(shared_image(STARRY)))
     assert embedding.shape == (100,)
-    for working in (301, 480):
-        out = model.transfer(content, embedding, working)
-        assert out.shape == (rounded(768, working / 1024), working, 3)
+    for side in (301, 480):
+        photo = fit_longest_side(content, side)
+        out = model.transfer(photo, embedding)
+        assert out.shape == photo.shape and out.dtype == np.float32
+
+
+def test_brush_size_sets_the_working_size_whatever_the_output_size(recording):
+    for brush, size in ((1.0, 128), (1.0, 1024), (2.0, 1024), (0.8, 300)):
+        out = recording.stylize(size=size, brush_size=brush)
+        assert max(recording.inputs[-1][:2]) == working_size(brush) == round(512 / brush)
+        assert out.shape == (rounded(768, size / 1024), size, 3)
 
 
 def test_result_moves_toward_the_style(real, shared_image):
@@ -98,13 +146,6 @@ def test_a_style_mix_of_one_equals_the_first_style_alone(real):
     mixed = real(styles=(STARRY, WAVE), size=256)
     assert np.array_equal(alone, blended)
     assert not np.array_equal(alone, mixed)
-
-
-def test_strength_moves_monotonically_from_the_contents_own_style(real):
-    own = real(strength=0.0, size=256).astype(float)
-    distances = [np.abs(real(strength=s, size=256) - own).mean() for s in (0.0, 0.5, 1.0)]
-    assert distances[0] == 0
-    assert distances[0] < distances[1] < distances[2]
 
 
 def test_same_input_gives_the_same_output(real):
@@ -150,6 +191,164 @@ def test_env_picks_the_model_and_prefers_the_fp16_transfer(magenta_dir, monkeypa
     assert load_fast_model().mixes_embeddings
 
 
+# --- strength, brush size, sharpness, edges and size limits (real models) ---------------
+
+
+def photo_at(shared_image, size: int, name: str = CONTENT) -> np.ndarray:
+    return fit_longest_side(load_image(shared_image(name)), size)
+
+
+def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(float) - b.astype(float)).mean())
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    return image.astype(float) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_strength_zero_is_the_photo_and_runs_no_network(recording, shared_image):
+    for size, colours in ((256, False), (1000, True)):
+        out = recording.stylize(size=size, strength=0.0, preserve_colors=colours)
+        assert mean_abs(out, photo_at(shared_image, size)) < 1 / 255
+    assert recording.inputs == []
+
+
+def test_strength_moves_from_the_photo_to_the_style_in_even_steps(real, shared_image):
+    photo = photo_at(shared_image, 256)
+    levels = np.linspace(0, 1, 5)
+    distances = np.array([mean_abs(real(size=256, strength=s), photo) for s in levels])
+    steps = np.diff(distances)
+    assert distances[0] == 0 and (steps > 0).all()
+    assert steps.max() < 1.6 * steps.mean()  # measured 1.31
+    assert np.abs(distances / distances[-1] - levels).max() < 0.2  # measured 0.08
+
+
+def residual_frequency(result: np.ndarray, photo: np.ndarray) -> float:
+    """Power-weighted mean frequency (cycles per picture width) of the stylisation residual."""
+    residual = luma(result) - luma(photo)
+    residual -= residual.mean()
+    height, width = residual.shape
+    window = np.outer(np.hanning(height), np.hanning(width))
+    power = np.abs(np.fft.rfft2(residual * window)) ** 2
+    frequency = np.hypot(
+        np.fft.fftfreq(height)[:, None] * width, np.fft.rfftfreq(width)[None, :] * width
+    )
+    band = frequency > 2
+    return float((frequency * power)[band].sum() / power[band].sum())
+
+
+def test_a_larger_brush_paints_larger_strokes(real):
+    # A smooth gradient has no detail of its own to lose, so its residual is all strokes.
+    y, x = np.mgrid[0:384, 0:512] / 512
+    gradient = np.stack([0.3 + 0.5 * x, 0.4 + 0.4 * y, 0.7 - 0.4 * x], axis=-1)
+    photo = np.rint(gradient * 255).astype(np.uint8)
+    fine, default, bold = (
+        residual_frequency(real(photo, size=512, brush_size=brush), photo)
+        for brush in (0.5, 1.0, 2.0)
+    )
+    assert fine > 1.5 * default > 1.5 * 1.5 * bold  # measured 1.77 and 1.78
+
+
+def sharpness(image: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian of the luminance."""
+    y = luma(image)
+    return float(
+        (y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:] - 4 * y[1:-1, 1:-1]).var()
+    )
+
+
+def test_upsampling_brings_back_the_photos_detail_and_keeps_the_strokes(recording):
+    out = recording.stylize(size=1024)
+    plain = resize_to(to_uint8(recording.painted[-1]), *out.shape[:2])
+    assert sharpness(out) > 5 * sharpness(plain)  # measured 10.4
+
+    def blurred(image: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(image).filter(ImageFilter.BoxBlur(4)))
+
+    assert mean_abs(blurred(out), blurred(plain)) < 1.0  # measured 0.29: strokes untouched
+
+
+def test_large_outputs_have_the_exact_size_and_aspect_ratio(real, shared_image):
+    odd = load_image(shared_image(CONTENT))[:517, 3:704]  # 701×517
+    assert real(odd, size=2048).shape == (rounded(517, 2048 / 701), 2048, 3)
+    assert real(size=4096).shape == (3072, 4096, 3)
+
+
+def bands(image: np.ndarray, width: int = 4) -> np.ndarray:
+    """Per side (top, bottom, left, right): the outer band's mean luminance minus the next."""
+    y = luma(image)
+    w = width
+    return np.array(
+        [
+            y[:w].mean() - y[w : 2 * w].mean(),
+            y[-w:].mean() - y[-2 * w : -w].mean(),
+            y[:, :w].mean() - y[:, w : 2 * w].mean(),
+            y[:, -w:].mean() - y[:, -2 * w : -w].mean(),
+        ]
+    )
+
+
+def test_edges_look_as_they_would_with_the_picture_going_on(real, shared_image):
+    """No edge lines: a crop painted alone has the bands it has inside the whole picture.
+
+    Per image, strokes crossing a band differ by a few levels whatever the padding,
+    and a painting's bands need not match the photo's; averaged over photos and
+    paintings, the network's own lighter top and darker bottom rows (+7 and −9
+    levels without padding) must be gone.
+    """
+    differences = []
+    for name in (CONTENT, "content/dog.jpg"):
+        whole = photo_at(shared_image, 640, name)
+        inner = whole[64:-64, 64:-64]  # painted alone at 512 px, brush 1
+        for style in (STARRY, WAVE, "styles/la_grande_jatte.jpg", "styles/the_scream.jpg"):
+            alone = real(inner, styles=(style,), size=512)
+            # brush 0.8: the whole picture at 640 px, so the crop is painted at the same scale
+            context = real(whole, styles=(style,), size=640, brush_size=0.8)[64:-64, 64:-64]
+            differences.append(bands(alone) - bands(context))
+    assert np.abs(np.mean(differences, axis=0)).max() < 3  # measured 0.8; 9.6 without context
+
+
+def test_a_job_too_large_for_the_memory_left_is_refused(recording, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 600_000_000)
+    recording.stylize(size=1024)  # about 0.3 GB
+    with pytest.raises(InputError) as refused:
+        recording.stylize(size=4096, brush_size=0.5)  # about 1.4 GB
+    assert str(refused.value) == (
+        "A 4096×3072 result at brush size 0.5 needs about 1.4 GB of memory; 600 MB is free. "
+        "Choose a smaller size or a larger brush size."
+    )
+    assert len(recording.inputs) == 1
+
+
+def test_free_memory_is_the_least_of_the_kernels_and_the_containers(tmp_path: Path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 8000000 kB\nMemAvailable: 4000000 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no cgroup files
+    (cgroup / "memory.max").write_text("max\n")
+    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no limit
+    (cgroup / "memory.max").write_text("2000000000\n")
+    (cgroup / "memory.current").write_text("1500000000\n")
+    (cgroup / "memory.stat").write_text("anon 1000000000\ninactive_file 300000000\n")
+    assert memory.available_bytes(meminfo, cgroup) == 800_000_000
+    assert memory.available_bytes(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_classic_mode_can_start_from_the_fast_result(magenta_dir, shared_image, monkeypatch):
+    from nst.classic import stylize
+
+    monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
+    content, style = load_image(shared_image(CONTENT)), load_image(shared_image(STARRY))
+    stop_at_once = threading.Event()
+    stop_at_once.set()
+    settings = ClassicSettings(size=64, iterations=1, init="fast", multires=False)
+    events = stylize(content, [style], settings, cancel=stop_at_once, scheduler=Scheduler())
+    [start] = [event for event in events if isinstance(event, Progress)]
+    assert start.state == "stopped" and start.step == 0
+    assert mean_abs(start.image, render_fast(content, [style], (1.0,), 64)) < 1
+
+
 # --- a tiny SavedModel with the TF-Hub model's call signature ------------------------------
 
 
@@ -185,6 +384,9 @@ def test_hub_style_savedmodel_blends_outputs_and_says_so(tmp_path: Path):
     assert out.shape == (50, 75, 3)
     styled = 0.5 * 100 + 0.5 * (0.75 * np.array([255, 0, 0]) + 0.25 * np.array([0, 0, 255]))
     assert np.allclose(out.reshape(-1, 3), 0.5 * styled + 0.5 * 100, atol=1)
+
+    photo = stylize_fast(content, [red, blue], replace(settings, strength=0.0), model=str(folder))
+    assert np.array_equal(photo, np.full((50, 75, 3), 100, np.uint8))
 
     model = load_fast_model(str(folder))
     assert model.mixes_embeddings is False

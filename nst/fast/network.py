@@ -1,7 +1,10 @@
-"""What every fast-mode model offers: content + a share of each style → stylised image.
+"""What every fast-mode model offers: content + a share of each style → a painted image.
 
 How a model mixes styles and strength (style embeddings or output pixels)
-differs, so each says so in ``mixes_embeddings`` and ``blend_note``.
+differs, so each says so in ``mixes_embeddings`` and ``blend_note``. Every
+model paints at the size it is given; scaling to the output and blending with
+the photo are the job's (:mod:`nst.fast.transfer`), so strength 0 is the photo
+whatever the model.
 """
 
 from __future__ import annotations
@@ -21,16 +24,22 @@ class FastModel(ABC):
     """One line for the UI saying how styles and strength are mixed."""
 
     @abstractmethod
-    def render(
+    def paint(
         self,
         content: np.ndarray,
         styles: Sequence[np.ndarray],
         shares: Sequence[float],
         strength: float,
-        working_size: int,
     ) -> np.ndarray:
-        """uint8 result with the content's aspect ratio and longest side ``working_size``.
+        """``content`` (uint8) painted in the blended styles: float H×W×3 in [0, 1], same size.
 
-        ``shares`` (one per style) sum to 1; ``strength`` 0 keeps the content's
-        look, 1 is full style.
+        ``shares`` (one per style) sum to 1. A model that can mixes ``strength``
+        into the style itself here; the rest is the photo blend of :meth:`painted_weight`.
+        """
+
+    @abstractmethod
+    def painted_weight(self, strength: float) -> float:
+        """Share of the painted image in the final pixels at ``strength``; the photo has the rest.
+
+        0 at strength 0 (the photo itself), 1 at strength 1.
         """

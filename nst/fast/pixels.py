@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nst.errors import ModelUnavailableError
-from nst.images import fit_longest_side, resize_to
+from nst.images import resize_to
 
 STYLE_SIDE = 256
 """Side of the square style image the Magenta style predictor expects."""
@@ -38,22 +38,41 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def run_padded(
-    network: Callable[[np.ndarray], np.ndarray], content: np.ndarray, working_size: int
-) -> np.ndarray:
-    """Run an image-to-image network at ``working_size``, returning float H×W×3.
+CONTEXT = 16
+"""Pixels reflected onto every side before the network and cropped after. Without them the
+network's own border effect paints a lighter top row and a darker bottom row; 16 px brings the
+outer bands within a level or two of what real context gives, and more buys nothing."""
 
-    The content is scaled to the working size, reflect-padded to a multiple of
-    :data:`STRIDE` (so no side is lost to the network's downsampling), and the
-    result cropped back.
+
+def padded_shape(height: int, width: int) -> tuple[int, int]:
+    """The network's input size for a ``height``×``width`` image: the context on every side,
+    then up to a multiple of :data:`STRIDE`."""
+    return _padded(height), _padded(width)
+
+
+def run_padded(network: Callable[[np.ndarray], np.ndarray], content: np.ndarray) -> np.ndarray:
+    """Run an image-to-image network on uint8 ``content`` at its own size; float H×W×3.
+
+    The content is reflect-padded by :data:`CONTEXT` on every side and up to a
+    multiple of :data:`STRIDE` (so no side is lost to the network's downsampling),
+    and the result cropped back.
     """
-    image = to_float(fit_longest_side(content, working_size))
-    height, width = image.shape[:2]
-    padded = np.pad(image, ((0, -height % STRIDE), (0, -width % STRIDE), (0, 0)), mode="reflect")
+    height, width = content.shape[:2]
+    padded_height, padded_width = padded_shape(height, width)
+    margins = (
+        (CONTEXT, padded_height - height - CONTEXT),
+        (CONTEXT, padded_width - width - CONTEXT),
+        (0, 0),
+    )
+    padded = np.pad(to_float(content), margins, mode="reflect")
     output = np.asarray(network(padded[None]))
     if output.shape != (1, *padded.shape):
         raise ModelUnavailableError(
             f"The fast-mode model returned an image of shape {output.shape} for an input of "
             f"shape {(1, *padded.shape)}; it is not a Magenta-style transfer network."
         )
-    return output[0, :height, :width]
+    return output[0, CONTEXT : CONTEXT + height, CONTEXT : CONTEXT + width]
+
+
+def _padded(side: int) -> int:
+    return side + 2 * CONTEXT + (-(side + 2 * CONTEXT) % STRIDE)

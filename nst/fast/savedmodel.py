@@ -15,7 +15,7 @@ import tensorflow_hub as hub
 
 from nst.errors import ModelUnavailableError
 from nst.fast.network import FastModel
-from nst.fast.pixels import run_padded, square_style, to_uint8
+from nst.fast.pixels import run_padded, square_style
 
 
 class SavedModelModel(FastModel):
@@ -37,13 +37,12 @@ class SavedModelModel(FastModel):
                 "NST_FAST_MODEL=lite with its files in place, or a folder holding the model."
             ) from None
 
-    def render(
+    def paint(
         self,
         content: np.ndarray,
         styles: Sequence[np.ndarray],
         shares: Sequence[float],
         strength: float,
-        working_size: int,
     ) -> np.ndarray:
         squares = [
             (share, tf.constant(square_style(style)))
@@ -53,9 +52,10 @@ class SavedModelModel(FastModel):
 
         def blend(batch: np.ndarray) -> np.ndarray:
             pixels = tf.constant(batch)
-            styled = sum(
-                share * self._model(pixels, square)[0].numpy() for share, square in squares
-            )
-            return strength * styled + (1 - strength) * batch
+            return sum(share * self._model(pixels, square)[0].numpy() for share, square in squares)
 
-        return to_uint8(run_padded(blend, content, working_size))
+        return run_padded(blend, content)
+
+    def painted_weight(self, strength: float) -> float:
+        """Strength is a plain blend with the photo: the distance from it grows linearly."""
+        return strength

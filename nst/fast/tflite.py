@@ -1,8 +1,8 @@
 """Magenta's TFLite pair: a style predictor and a transfer network.
 
-Styles and strength are mixed as 100-number style embeddings, so any blend
-costs one pass of the transfer network. Interpreters are not thread-safe:
-each model serialises its own calls.
+Styles are mixed as 100-number style embeddings, so any blend costs one
+pass of the transfer network; strength mixes in the photo's own embedding.
+Interpreters are not thread-safe: each model serialises its own calls.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nst import config
 from nst.caching import LRUCache, image_digest
 from nst.errors import ModelUnavailableError
 from nst.fast.network import FastModel
-from nst.fast.pixels import run_padded, square_style, to_uint8
+from nst.fast.pixels import run_padded, square_style
 from nst.fast.resizable import with_input_size
 
 try:
@@ -48,7 +48,10 @@ class TFLiteModel(FastModel):
     """Style predictor + transfer network, mixing styles as embeddings."""
 
     mixes_embeddings = True
-    blend_note = "Styles and strength are mixed as style embeddings, in one pass of the network."
+    blend_note = (
+        "Styles are mixed as style embeddings, in one pass of the network; strength mixes in "
+        "the photo's own embedding, then the photo itself."
+    )
 
     def __init__(self, predictor: Path, transfer: Path) -> None:
         self.files = (predictor, transfer)
@@ -74,19 +77,16 @@ class TFLiteModel(FastModel):
         """The style embedding (float32, flat) of a uint8 image; cached by its pixels."""
         return self.embeddings.get(image_digest(image), lambda: self._predict(image))
 
-    def transfer(self, content: np.ndarray, embedding: np.ndarray, working_size: int) -> np.ndarray:
-        """``content`` restyled by ``embedding``, uint8 at longest side ``working_size``."""
-        return to_uint8(
-            run_padded(lambda batch: self._run(batch, embedding), content, working_size)
-        )
+    def transfer(self, content: np.ndarray, embedding: np.ndarray) -> np.ndarray:
+        """``content`` (uint8) restyled by ``embedding``: float H×W×3, the content's size."""
+        return run_padded(lambda batch: self._run(batch, embedding), content)
 
-    def render(
+    def paint(
         self,
         content: np.ndarray,
         styles: Sequence[np.ndarray],
         shares: Sequence[float],
         strength: float,
-        working_size: int,
     ) -> np.ndarray:
         embedding = sum(
             share * self.style_embedding(style)
@@ -95,7 +95,12 @@ class TFLiteModel(FastModel):
         )
         if strength < 1:
             embedding = strength * embedding + (1 - strength) * self.style_embedding(content)
-        return self.transfer(content, embedding, working_size)
+        return self.transfer(content, embedding)
+
+    def painted_weight(self, strength: float) -> float:
+        """s(2 − s): with the embedding mix, the distance from the photo grows in roughly
+        equal steps (the embedding alone never reaches the photo, and is not even monotonic)."""
+        return strength * (2.0 - strength)
 
     def _predict(self, image: np.ndarray) -> np.ndarray:
         with self._lock:

@@ -6,21 +6,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nst import config
 from nst.colors import keep_content_colors
+from nst.fast import memory
 from nst.fast.network import FastModel
+from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
-from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image, resize_to
+from nst.fast.upsample import detail_amount, upsample
+from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
 
+BRUSH_WORKING = 512
+"""Longest side the network paints at for brush size 1: the result reads as a painting, as
+this network's results do in apps that run it at 384 px. At 1024 px it reads as a photo
+under a painted texture."""
 
-def max_working_size() -> int:
-    """Largest side the network runs at (``NST_FAST_MAX_WORKING``).
 
-    Larger outputs are scaled up from it, bounding time and memory per job.
+def working_size(brush_size: float) -> int:
+    """Longest side the network paints at for ``brush_size``, whatever the output size.
+
+    The network paints strokes of a fixed size in its own pixels, so their size
+    relative to the picture is inversely proportional to the working size: brush
+    size 2 paints at 256 px (strokes twice as large), 0.5 at 1024 px (half as large).
     """
-    return config.FAST_MAX_WORKING.integer()
+    return round(BRUSH_WORKING / brush_size)
 
 
 def stylize_fast(
@@ -28,19 +37,19 @@ def stylize_fast(
     styles: Sequence[ImageSource],
     settings: FastSettings = FastSettings(),
     *,
-    model: str | None = None,
+    model: str | FastModel | None = None,
     scheduler: Scheduler = SCHEDULER,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
-    ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder). The
-    job waits for the process-wide scheduler slot.
+    ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder), or is a
+    loaded model. The job waits for the process-wide scheduler slot.
     """
     shares = settings.style_shares(len(styles))
     content_image = load_image(content)
     style_images = [load_image(style) for style in styles]
-    fast_model = load_fast_model(model)
+    fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
     with scheduler.slot(("fast", settings)):
         return _render(fast_model, content_image, style_images, shares, settings)
 
@@ -69,12 +78,25 @@ def _render(
     shares: Sequence[float],
     settings: FastSettings,
 ) -> np.ndarray:
-    working = min(settings.size, max_working_size())
+    """Paint at the brush's working size, then upsample guided by the photo to the output size.
+
+    Strength 0 is the photo at the output size, and runs no network.
+    """
     check_longest_side(content, settings.size)
-    check_longest_side(content, working, "working size")
-    target = fit_longest_side(content, settings.size)
-    result = model.render(target, styles, shares, settings.strength, working)
-    result = resize_to(result, *target.shape[:2])
+    photo = fit_longest_side(content, settings.size)
+    if settings.strength == 0:
+        return photo
+    working = working_size(settings.brush_size)
+    small = fit_longest_side(content, working)
+    memory.check_memory(
+        padded_shape(*small.shape[:2]),
+        photo.shape[:2],
+        settings.brush_size,
+        memory.available_bytes(),
+    )
+    painted = model.paint(small, styles, shares, settings.strength)
+    amount = detail_amount(working, settings.size, max(content.shape[:2]))
+    result = upsample(painted, small, photo, amount, model.painted_weight(settings.strength))
     if settings.preserve_colors:
-        result = keep_content_colors(result, target)
+        result = keep_content_colors(result, photo)
     return result
