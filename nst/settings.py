@@ -219,3 +219,4 @@ class FastSettings(Settings, StyleMix):
         label="Brush size",
         help="Size of the painted strokes, the same at any output size: 0.5 fine, 2 bold.",
     )
+    mask_feather: float = _mask_feather()

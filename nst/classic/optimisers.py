@@ -18,8 +18,9 @@ from nst.events import WeightedCosts
 
 ADAM_BETA_1 = 0.9
 ADAM_BETA_2 = 0.999
-ADAM_EPSILON = 1e-3
-"""Adam settings for pixels in [0, 1]; epsilon damps steps where gradients vanish."""
+ADAM_EPSILON = 0.1
+"""Adam's epsilon as a share of the image's RMS gradient: it damps steps where the gradient
+vanishes, and being relative it does so alike at any image size and cost scale."""
 
 LBFGS_HISTORY = 10
 """Curvature pairs L-BFGS keeps: jcjohnson's neural-style and torch.optim.LBFGS use 10-100."""
@@ -77,7 +78,8 @@ class Adam:
         v = self.v.assign(ADAM_BETA_2 * self.v + (1 - ADAM_BETA_2) * tf.square(gradient))
         m_hat = m / (1 - ADAM_BETA_1**t)
         v_hat = v / (1 - ADAM_BETA_2**t)
-        update = self.learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
+        epsilon = ADAM_EPSILON * tf.sqrt(tf.reduce_mean(v_hat))
+        update = self.learning_rate * m_hat / (tf.sqrt(v_hat) + epsilon)
         self.pixels.assign(tf.clip_by_value(self.pixels - update, 0.0, 1.0))
         return weighted
 

@@ -13,6 +13,7 @@ from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
 from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
+from nst.masks import feathered, fit_share, read_mask, uniform_share
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
 
@@ -37,21 +38,32 @@ def stylize_fast(
     styles: Sequence[ImageSource],
     settings: FastSettings = FastSettings(),
     *,
+    mask: ImageSource | None = None,
     model: str | FastModel | None = None,
     scheduler: Scheduler = SCHEDULER,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
-    ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder), or is a
-    loaded model. The job waits for the process-wide scheduler slot.
+    ``mask`` (optional, with two styles) says where each style goes (see
+    :mod:`nst.masks`). ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or
+    a folder), or is a loaded model. The job waits for the process-wide scheduler slot.
     """
     shares = settings.style_shares(len(styles))
     content_image = load_image(content)
     style_images = [load_image(style) for style in styles]
+    share = None
+    if mask is not None and len(style_images) == 2:
+        shape = fit_longest_side(content_image, settings.size).shape[:2]
+        share = read_mask(mask, shape, settings.style_mix)
+        uniform = uniform_share(share)
+        if uniform is not None:
+            shares, share = (uniform, 1.0 - uniform), None
+        else:
+            share = feathered(share, settings.mask_feather)
     fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
     with scheduler.slot(("fast", settings)):
-        return _render(fast_model, content_image, style_images, shares, settings)
+        return _render(fast_model, content_image, style_images, shares, settings, share)
 
 
 def render_fast(
@@ -77,10 +89,13 @@ def _render(
     styles: list[np.ndarray],
     shares: Sequence[float],
     settings: FastSettings,
+    share: np.ndarray | None = None,
 ) -> np.ndarray:
     """Paint at the brush's working size, then upsample guided by the photo to the output size.
 
-    Strength 0 is the photo at the output size, and runs no network.
+    Strength 0 is the photo at the output size, and runs no network. With a
+    region map (``share``: style 1's share per output pixel) each region is
+    painted in its own style.
     """
     check_longest_side(content, settings.size)
     photo = fit_longest_side(content, settings.size)
@@ -94,9 +109,43 @@ def _render(
         settings.brush_size,
         memory.available_bytes(),
     )
-    painted = model.paint(small, styles, shares, settings.strength)
+    if share is None:
+        painted = model.paint(small, styles, shares, settings.strength)
+    else:
+        painted = _paint_regions(model, small, styles, settings, fit_share(share, small.shape[:2]))
     amount = detail_amount(working, settings.size, max(content.shape[:2]))
     result = upsample(painted, small, photo, amount, model.painted_weight(settings.strength))
     if settings.preserve_colors:
         result = keep_content_colors(result, photo)
     return result
+
+
+def _paint_regions(
+    model: FastModel,
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    settings: FastSettings,
+    share: np.ndarray,
+) -> np.ndarray:
+    """Style 1 where ``share`` is 1, style 2 where it is 0, the plain mix where it is the mix.
+
+    The models take one style for the whole picture (the TFLite network's style
+    input is a single vector, and it sets each layer's normalisation for the
+    whole image), so each region's look is painted whole and the paintings are
+    blended per pixel: piecewise linearly in the share, through the three
+    paintings. All three show the same photo, so a feathered seam has no halo,
+    and unpainted areas look exactly as without a mask.
+    """
+    mix = settings.style_mix
+    strength = settings.strength
+    first = model.paint(content, styles[:1], (1.0,), strength)
+    second = model.paint(content, styles[1:], (1.0,), strength)
+    if mix in (0.0, 1.0):
+        weight = share[..., None]
+        return weight * first + (1.0 - weight) * second
+    middle = model.paint(content, styles, (mix, 1.0 - mix), strength)
+    above = np.clip((share - mix) / (1.0 - mix), 0.0, 1.0)[..., None]
+    below = np.clip(share / mix, 0.0, 1.0)[..., None]
+    upper = above * first + (1.0 - above) * middle
+    lower = below * middle + (1.0 - below) * second
+    return np.where(share[..., None] >= mix, upper, lower)
