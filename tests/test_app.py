@@ -20,6 +20,7 @@ from gradio_client.utils import Status
 from PIL import Image
 
 import app
+from nst.events import Queued
 from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER, StopSwitches
@@ -82,7 +83,7 @@ def classic_job(api: Client, images: dict[str, Path], **overrides: object) -> Jo
 def queued(job: Job, ahead: int) -> bool:
     """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
     outputs = job.outputs()
-    return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
+    return bool(outputs) and Queued(ahead).words() in outputs[-1][1]
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:
@@ -139,7 +140,7 @@ def test_classic_streams_previews_then_a_png_with_its_settings(
     previews = [image for image, *_ in updates if isinstance(image, str)]
     assert len(previews) == 3  # steps 2, 4 and the final 6
     assert all(Image.open(p).size == (64, 43) for p in previews)
-    assert any("Running" in status and "step 2/6" in status for _, status, *_ in updates)
+    assert any(status.startswith("Painting… step 2 of 6") for _, status, *_ in updates)
     _, status, costs, png = updates[-1]
     assert "Done" in status
     assert {row[1] for row in costs["data"]} == {"total", "content", "style", "tv"}
@@ -193,7 +194,7 @@ def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
     assert "Stopped" in status
     steps = read_png_params(png)["steps_done"]
     assert 0 < steps < 300
-    assert f"step {steps}/300" in status
+    assert f"step {steps} of 300" in status
     assert Image.open(png).size == (64, 43)  # the last image, kept
 
     _, status, _, _ = second.result(timeout=60)
