@@ -73,9 +73,31 @@ CSS = """
 @keyframes busy { from { background-position: 100% 0; } to { background-position: 0 0; } }
 #status p { margin: 0.2em 0 0; overflow-wrap: anywhere; }
 .caps-note { font-size: 0.85em; opacity: 0.8; }
-#style-gallery .grid-wrap { min-height: 0; }
-#style-gallery .caption-label { white-space: normal; font-size: 0.72em; line-height: 1.2; }
+#style-gallery .grid-wrap { min-height: 0; max-height: none; overflow: visible; }
+#style-gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)); }
+@media (max-width: 640px) {
+  #style-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+#style-gallery .thumbnail-item { aspect-ratio: auto; display: flex; flex-direction: column;
+                                 overflow: visible; }
+#style-gallery .thumbnail-item > img { aspect-ratio: 1; height: auto; }
+#style-gallery .caption-label { position: static; max-width: 100%; white-space: normal;
+                                opacity: 1; border: none; background: none; padding: 0.2em 0;
+                                font-size: 0.72em; line-height: 1.2; }
+#examples table { table-layout: fixed; width: 100%; }
+#examples th { white-space: normal; font-size: 0.8em; padding: 0.3em; }
+#examples td { padding: 0.3em; }
+#examples td .container { width: 100%; max-width: 5em; height: auto; aspect-ratio: 1;
+                          margin: auto; }
+#examples td .container img { width: 100%; height: 100%; object-fit: cover; }
 """
+PHOTOS_DIR = Path(__file__).resolve().parent / "assets" / "photos"
+"""Photos that may be redistributed, with their credits, for the examples."""
+EXAMPLES = (
+    # content photo, style 1, style 2, style mix (files in PHOTOS_DIR and the gallery)
+    ("cat.jpg", "swirling-night.jpg", None, 0.5),
+    ("coffee.jpg", "warm-impasto.jpg", None, 0.5),
+    ("rocket.jpg", "blue-waves.jpg", "neon-loops.jpg", 0.6),
+)
 IMAGE_PARAMETERS = [
     inspect.Parameter("content", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
     inspect.Parameter("style_1", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
@@ -314,13 +336,12 @@ def _classic_updates(
                     yield Update(None, event.words())
                     continue
                 history.append(event)
-                png = None
-                if event.state != "running":
+                steps, png = (event.step, event.total_steps), None
+                if event.state != "running":  # done or stopped: no bar, the PNG
                     metadata = result_metadata(
                         "classic", content, styles, settings, steps_done=event.step
                     )
-                    png = _save_result(event.image, metadata)
-                steps = (event.step, event.total_steps)
+                    steps, png = None, _save_result(event.image, metadata)
                 yield Update(
                     event.image, event.words(), steps, costs=_costs_frame(history), png=png
                 )
@@ -621,17 +642,25 @@ def _shared_parameters() -> list[Parameter]:
 
 
 def _examples(items: list[GalleryItem], inputs: list[gr.components.Component]) -> None:
-    """Two clickable examples from the gallery; they fill the inputs and run nothing."""
-    if len(items) < 3:
-        return
-    first, last = items[:3], items[-3:][::-1]
-    gr.Examples(
-        [[*(str(item.path) for item in picks), mix] for picks, mix in ((first, 0.5), (last, 0.7))],
-        inputs=inputs,
-        label="Examples: photo, style 1, style 2, mix",
-        cache_examples=False,
-        run_on_click=False,
-    )
+    """Real photos with gallery styles, one with two mixed; they fill the inputs and run nothing.
+
+    An example whose style is not in the gallery (another ``NST_STYLES_DIR``) is left out.
+    """
+    styles = {item.path.name: str(item.path) for item in items}
+    rows = [
+        [str(PHOTOS_DIR / photo), styles[first], styles[second] if second else None, mix]
+        for photo, first, second, mix in EXAMPLES
+        if first in styles and (second is None or second in styles)
+    ]
+    if rows:
+        gr.Examples(
+            rows,
+            inputs=inputs,
+            label="Examples: photo, style 1, style 2, mix",
+            cache_examples=False,
+            run_on_click=False,
+            elem_id="examples",
+        )
 
 
 def build_demo() -> gr.Blocks:
@@ -640,7 +669,7 @@ def build_demo() -> gr.Blocks:
     classic, fast = endpoints(caps)
     classic_page, fast_page = page_handlers(caps)
     items = load_gallery()
-    gr.set_static_paths([styles_dir()])
+    gr.set_static_paths([styles_dir(), PHOTOS_DIR])
     age = upload_lifetime_seconds()
 
     telemetry = config.ANALYTICS.text().lower() == "true"  # opt-in only
@@ -653,6 +682,7 @@ def build_demo() -> gr.Blocks:
                     style_1 = _image_input("Style 1", 200, "style-1")
                     style_2 = _image_input("Style 2 (optional)", 200, "style-2")
                 shared = {p.name: control(p) for p in _shared_parameters()}
+                _examples(items, [content, style_1, style_2, shared["style_mix"]])
                 target = gr.Radio(
                     ["Style 1", "Style 2"],
                     value="Style 1",
@@ -668,7 +698,7 @@ def build_demo() -> gr.Blocks:
                     elem_id="style-gallery",
                 )
             with gr.Column(scale=6):
-                with gr.Tabs():
+                with gr.Tabs(overflow_behavior="wrap"):  # both modes in sight on a phone
                     with gr.Tab("Classic: fine, step by step") as classic_tab:
                         classic_settings = _controls(ClassicSettings, caps.classic, shared)
                         gr.Markdown(caps.note(), elem_classes="caps-note")
@@ -696,13 +726,16 @@ def build_demo() -> gr.Blocks:
                     interactive=False,
                     elem_id="download",
                 )
-                plot = gr.LinePlot(
-                    x="step", y="log10 cost", color="term", label="Costs (classic)", height=280
+                plot = gr.LinePlot(  # no fixed height: the legend would be cut off
+                    x="step",
+                    y="log10 cost",
+                    color="term",
+                    color_title="Cost term",
+                    label="Costs (classic, log10)",
                 )
                 # The API's image output; the page shows the slider instead.
                 result = gr.Image(type="numpy", format="jpeg", visible=False)
         images = [content, style_1, style_2]
-        _examples(items, [*images, shared["style_mix"]])
 
         # Every transfer shares one group; launch() sizes it for the jobs allowed to wait.
         # The API's events have no trigger on the page: clients (and MCP) call them by name.
