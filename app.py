@@ -37,6 +37,7 @@ from nst.host import HostCaps, host_caps, upload_lifetime_seconds
 from nst.images import check_image_file, fit_longest_side, load_image, png_bytes, resize_to
 from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
+from nst.quiet import configure_logging, import_tensorflow
 from nst.scheduler import SCHEDULER, STOPS
 from nst.settings import ClassicSettings, FastSettings
 
@@ -860,21 +861,41 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=config.MAX_QUEUE.integer(),
         help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's start-up log and the app's notes",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the app until Ctrl+C; the terminal gets one line saying where."""
     args = parse_args(argv)
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
+    import_tensorflow(args.verbose)
     if args.preload:
         preload()
+    demo = build_demo()
     launch(
-        build_demo(),
+        demo,
         max_queue=args.max_queue,
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        quiet=True,
+        prevent_thread_lock=True,
     )
+    print(served_at(demo), flush=True)
+    demo.block_thread()
+
+
+def served_at(demo: gr.Blocks) -> str:
+    """The line that tells where the running app is."""
+    line = f"{TITLE} is served at {demo.local_url}"
+    if demo.share_url:
+        line += f" and at {demo.share_url}"
+    return line + " (Ctrl+C to stop)"
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ tests use the real Magenta models and skip when they are absent.
 
 from __future__ import annotations
 
+import os
+import select
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +30,7 @@ from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER, StopSwitches
 from nst.settings import ClassicSettings
-from tests.conftest import SlotWatch
+from tests.conftest import REPO, SlotWatch
 
 MAX_QUEUE = 5
 
@@ -301,3 +306,30 @@ def test_command_line_defaults_follow_gradio_variables(monkeypatch: pytest.Monke
     assert (args.host, args.port, args.max_queue, args.share) == ("0.0.0.0", 7999, 3, False)
     args = app.parse_args(["--host", "127.0.0.1", "--port", "8000", "--share", "--preload"])
     assert (args.host, args.port, args.share, args.preload) == ("127.0.0.1", 8000, True, True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_app_starts_quietly_with_one_line_saying_where(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the app must quieten TensorFlow by itself
+    command = [sys.executable, "app.py", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not any("served at" in line for line in lines):
+            assert process.poll() is None and time.monotonic() < deadline, lines
+            if select.select([process.stdout], [], [], 1)[0]:
+                lines.append(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert lines == [f"Dual NST is served at http://127.0.0.1:{port}/ (Ctrl+C to stop)\n"]
