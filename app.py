@@ -862,6 +862,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
     )
     parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=config.MCP_SERVER.text().lower() == "true",
+        help="also serve the transfers as MCP tools, at /gradio_api/mcp/ "
+        f"(${config.MCP_SERVER.name})",
+    )
+    parser.add_argument(
         "--verbose",
         action="store_true",
         help="also show TensorFlow's start-up log and the app's notes",
@@ -883,9 +890,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        mcp_server=args.mcp,
         quiet=True,
         prevent_thread_lock=True,
     )
+    if args.mcp and demo.mcp_error:
+        log.error("the MCP server did not start: %s", demo.mcp_error)
     print(served_at(demo), flush=True)
     demo.block_thread()
 
