@@ -95,9 +95,9 @@ PHOTOS_DIR = Path(__file__).resolve().parent / "assets" / "photos"
 """Photos that may be redistributed, with their credits, for the examples."""
 EXAMPLES = (
     # content photo, style 1, style 2, style mix (files in PHOTOS_DIR and the gallery)
-    ("cat.jpg", "swirling-night.jpg", None, 0.5),
+    ("rocket.jpg", "swirling-night.jpg", None, 0.5),
     ("coffee.jpg", "warm-impasto.jpg", None, 0.5),
-    ("rocket.jpg", "blue-waves.jpg", "neon-loops.jpg", 0.6),
+    ("cat.jpg", "blue-waves.jpg", "warm-impasto.jpg", 0.5),
 )
 IMAGE_PARAMETERS = [
     inspect.Parameter("content", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
@@ -704,11 +704,13 @@ def build_demo() -> gr.Blocks:
                         classic_settings = _controls(ClassicSettings, caps.classic, shared)
                         gr.Markdown(caps.note(), elem_classes="caps-note")
                         with gr.Row():
-                            classic_button = gr.Button("Launch", variant="primary")
+                            classic_button = gr.Button(
+                                "Launch", variant="primary", elem_id="classic-launch"
+                            )
                             stop_button = gr.Button("Stop", variant="stop")
                     with gr.Tab("Fast: one pass") as fast_tab:
                         fast_settings = _controls(FastSettings, caps.fast, shared)
-                        fast_button = gr.Button("Launch", variant="primary")
+                        fast_button = gr.Button("Launch", variant="primary", elem_id="fast-launch")
                 status = gr.HTML(
                     "<p>Upload a photo, pick one or two styles, then press <b>Launch</b>.</p>",
                     elem_id="status",
@@ -719,6 +721,7 @@ def build_demo() -> gr.Blocks:
                     format="jpeg",  # ~100× cheaper to encode per preview than PNG
                     interactive=False,
                     height=420,
+                    max_height=420,  # the picture's own limit: fitting in the box, not cut off
                     buttons=["fullscreen"],
                     elem_id="result",
                 )
