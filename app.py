@@ -112,9 +112,13 @@ IMAGE_DOCS = """    content: The photo to repaint (a file path or URL).
 
 
 def _refuse(message: str) -> gr.Error:
-    """An error for input we cannot use: one line in the log, no traceback, the message as is."""
+    """An error for input we cannot use: one line in the log, no traceback, the message as is.
+
+    Its toast stays until closed: a refusal before the job runs (an upload the
+    cache swept) has no status line to repeat it.
+    """
     log.warning("refused: %s", message)
-    return gr.Error(message, print_exception=False)
+    return gr.Error(message, duration=None, print_exception=False)
 
 
 def _upload_gone() -> gr.Error:
@@ -182,7 +186,13 @@ def _save_result(image: Any, metadata: dict[str, Any]) -> str:
 
 
 class Update(NamedTuple):
-    """One moment of a job, as the library reports it, before a front end shows it."""
+    """One moment of a job, as the library reports it, before a front end shows it.
+
+    What a moment lacks is ``None``, which front ends pass on as ``None``, never
+    as ``gr.skip()``: once a session's generator skips an output, Gradio 6.31
+    stops tracking that output's later files for ``delete_cache`` in the
+    session, so they would stay forever.
+    """
 
     image: Any
     """The picture so far (uint8 H×W×3), or None before the first one."""
@@ -387,13 +397,7 @@ def run_classic(
     caps: HostCaps,
     progress: gr.Progress | None = None,
 ) -> Iterator[tuple[Any, str, Any, Any]]:
-    """One classic job for the API, streaming (image, status, costs, PNG).
-
-    Until the last file, the image and PNG outputs get ``None``, never
-    ``gr.skip()``: once a session's generator skips an output, Gradio 6.31
-    stops tracking that output's later files for ``delete_cache`` in the
-    session, so they would stay forever.
-    """
+    """One classic job for the API, streaming (image, status, costs, PNG)."""
     for update in _classic_job(request, content, style_1, style_2, values, caps):
         if progress is not None and update.steps:
             progress(update.steps, desc=update.words)
@@ -407,7 +411,6 @@ def run_fast(
     style_2: str | None,
     values: dict[str, Any],
     caps: HostCaps,
-    progress: gr.Progress | None = None,
 ) -> tuple[Any, str, Any]:
     """One fast job for the API: (image, status, PNG)."""
     update = _fast_job(content, style_1, style_2, values, caps)
@@ -434,7 +437,6 @@ def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
         "Fast (one-pass Magenta) transfer: returns (image, status, PNG file).",
         FastSettings,
         partial(run_fast, caps=caps),
-        reports_progress=True,
     )
     return classic, fast
 
