@@ -6,6 +6,7 @@ tests use the real Magenta models and skip when they are absent.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import socket
@@ -254,6 +255,27 @@ def test_bad_input_gets_a_readable_message(
     assert message in str(error.value)
     assert "Traceback" not in str(error.value)
     assert "/tmp" not in str(error.value)
+
+
+def test_a_refused_input_logs_one_line_and_no_traceback(
+    server: str,
+    images: dict[str, Path],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    cases = [
+        ({"content": "photo", "style_1": None}, "Choose a style"),
+        ({"content": "not_an_image", "style_1": "style_a"}, "is not an image Pillow can read"),
+    ]
+    for inputs, words in cases:
+        files = {name: handle_file(images[key]) if key else None for name, key in inputs.items()}
+        caplog.clear()
+        with caplog.at_level(logging.WARNING), pytest.raises(AppError):
+            client(server).predict(**files, size=64, iterations=1, api_name="/classic")
+        lines = [record.getMessage() for record in caplog.records]
+        assert len(lines) == 1 and lines[0].startswith("refused: ") and words in lines[0], lines
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
 
 
 def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
