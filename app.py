@@ -11,6 +11,7 @@ Run ``python app.py --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import html
 import inspect
 import logging
 import math
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 import pandas as pd
@@ -30,12 +31,13 @@ from PIL import Image
 
 from nst import config
 from nst.errors import NSTError
-from nst.events import Progress, Queued
+from nst.events import Progress, Queued, duration_words
 from nst.gallery import GalleryItem, load_gallery, styles_dir
 from nst.host import HostCaps, host_caps, upload_lifetime_seconds
-from nst.images import load_image, png_bytes
+from nst.images import check_image_file, fit_longest_side, load_image, png_bytes, resize_to
 from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
+from nst.quiet import configure_logging, import_tensorflow
 from nst.scheduler import SCHEDULER, STOPS
 from nst.settings import ClassicSettings, FastSettings
 
@@ -54,17 +56,49 @@ HANDLER_MARGIN = 2
 one, and one more to answer "busy" at once while the line is full."""
 THREAD_MARGIN = 10
 """Worker threads beyond the transfer handlers, for uploads, Stop and the gallery."""
-WAITING = "**Waiting** for the device…"
 
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="rose")
 CSS = """
 #header h1 { margin-bottom: 0; }
 #status { min-height: 3.2em; padding: 0.4em 0.8em; border-radius: 8px;
           background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
+#status progress { appearance: none; display: block; width: 100%; height: 0.5em; border: none;
+                   border-radius: 4px; overflow: hidden; background: var(--neutral-200); }
+#status progress::-webkit-progress-bar { background: var(--neutral-200); }
+#status progress::-webkit-progress-value { background: var(--primary-500); }
+#status progress::-moz-progress-bar { background: var(--primary-500); }
+#status progress:not([value])::-webkit-progress-bar {
+  background: linear-gradient(90deg, var(--neutral-200) 35%, var(--primary-400) 50%,
+                              var(--neutral-200) 65%) 0 0 / 300% 100%;
+  animation: busy 1.5s linear infinite; }
+@keyframes busy { from { background-position: 100% 0; } to { background-position: 0 0; } }
+#status p { margin: 0.2em 0 0; overflow-wrap: anywhere; }
 .caps-note { font-size: 0.85em; opacity: 0.8; }
-#style-gallery .grid-wrap { min-height: 0; }
-#style-gallery .caption-label { white-space: normal; font-size: 0.72em; line-height: 1.2; }
+#style-gallery .grid-wrap { min-height: 0; max-height: none; overflow: visible; }
+#style-gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)); }
+@media (max-width: 640px) {
+  #style-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+#style-gallery .thumbnail-item { aspect-ratio: auto; display: flex; flex-direction: column;
+                                 overflow: visible; }
+#style-gallery .thumbnail-item > img { aspect-ratio: 1; height: auto; }
+#style-gallery .caption-label { position: static; max-width: 100%; white-space: normal;
+                                opacity: 1; border: none; background: none; padding: 0.2em 0;
+                                font-size: 0.72em; line-height: 1.2; }
+#examples table { table-layout: fixed; width: 100%; }
+#examples th { white-space: normal; font-size: 0.8em; padding: 0.3em; }
+#examples td { padding: 0.3em; }
+#examples td .container { width: 100%; max-width: 5em; height: auto; aspect-ratio: 1;
+                          margin: auto; }
+#examples td .container img { width: 100%; height: 100%; object-fit: cover; }
 """
+PHOTOS_DIR = Path(__file__).resolve().parent / "assets" / "photos"
+"""Photos that may be redistributed, with their credits, for the examples."""
+EXAMPLES = (
+    # content photo, style 1, style 2, style mix (files in PHOTOS_DIR and the gallery)
+    ("rocket.jpg", "swirling-night.jpg", None, 0.5),
+    ("coffee.jpg", "warm-impasto.jpg", None, 0.5),
+    ("cat.jpg", "blue-waves.jpg", "warm-impasto.jpg", 0.5),
+)
 IMAGE_PARAMETERS = [
     inspect.Parameter("content", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
     inspect.Parameter("style_1", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
@@ -77,9 +111,19 @@ IMAGE_DOCS = """    content: The photo to repaint (a file path or URL).
     style_2: An optional second style image."""
 
 
+def _refuse(message: str) -> gr.Error:
+    """An error for input we cannot use: one line in the log, no traceback, the message as is.
+
+    Its toast stays until closed: a refusal before the job runs (an upload the
+    cache swept) has no status line to repeat it.
+    """
+    log.warning("refused: %s", message)
+    return gr.Error(message, duration=None, print_exception=False)
+
+
 def _upload_gone() -> gr.Error:
     """An upload the cache sweep removed before its job ran, named without its server path."""
-    return gr.Error(
+    return _refuse(
         "The uploaded image is no longer on the server (uploads are kept for "
         f"{upload_lifetime_seconds()} s); please upload it again."
     )
@@ -112,8 +156,8 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
             try:
                 load_image(payload.path)
             except NSTError as error:
-                raise gr.Error(str(error)) from None
-            raise gr.Error(
+                raise _refuse(str(error)) from None
+            raise _refuse(
                 "This file could not be read as an image; upload a JPEG, PNG or WebP."
             ) from None
 
@@ -124,10 +168,10 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
 def _inputs(content: str | None, style_1: str | None, style_2: str | None) -> tuple[str, list[str]]:
     """The content photo and the one or two chosen styles, or a message saying what is missing."""
     if not content:
-        raise gr.Error("Upload a content photo first: it is the picture that gets repainted.")
+        raise _refuse("Upload a content photo first: it is the picture that gets repainted.")
     styles = [path for path in (style_1, style_2) if path]
     if not styles:
-        raise gr.Error("Choose a style: upload a painting or click one in the gallery.")
+        raise _refuse("Choose a style: upload a painting or click one in the gallery.")
     return content, styles
 
 
@@ -141,20 +185,26 @@ def _save_result(image: Any, metadata: dict[str, Any]) -> str:
     return save_bytes_to_cache(data, f"dual-nst-{metadata['mode']}.png", get_upload_folder())
 
 
-def _status(event: Progress) -> str:
-    if event.state == "done":
-        return f"**Done**: {event.step} steps in {event.elapsed:.1f} s."
-    if event.state == "stopped":
-        return (
-            f"**Stopped** at step {event.step}/{event.total_steps} after "
-            f"{event.elapsed:.1f} s; the last image is kept."
-        )
-    return f"**Running**: {event.summary()}"
+class Update(NamedTuple):
+    """One moment of a job, as the library reports it, before a front end shows it.
 
+    What a moment lacks is ``None``, which front ends pass on as ``None``, never
+    as ``gr.skip()``: once a session's generator skips an output, Gradio 6.31
+    stops tracking that output's later files for ``delete_cache`` in the
+    session, so they would stay forever.
+    """
 
-def _queued(position: int) -> str:
-    """The status of a job waiting for the device behind ``position`` others."""
-    return f"**Queued**: {position} job(s) ahead of you."
+    image: Any
+    """The picture so far (uint8 H×W×3), or None before the first one."""
+    words: str
+    """The status in plain words."""
+    steps: tuple[int, int] | None = None
+    """``(step, total)`` for a progress bar, when the job counts steps."""
+    busy: bool = False
+    """Work is under way but cannot be counted: the page shows a moving bar."""
+    costs: pd.DataFrame | None = None
+    png: str | None = None
+    """The full-size result, written once the job is done or stopped."""
 
 
 def _costs_frame(history: list[Progress]) -> pd.DataFrame:
@@ -171,16 +221,20 @@ def _fail(error: Exception, *uploads: str | None) -> gr.Error:
     """A user-facing error: the library's own words, or a plain note for a bug.
 
     An upload the cache sweep removed after Gradio handed it over (while the
-    job loaded a model, say) is named as such, not by its server path.
+    job loaded a model, say) is named as such, not by its server path. Only
+    a bug logs its traceback; a refusal is one line.
     """
     if isinstance(error, gr.Error):
         return error
     if isinstance(error, NSTError):
         if any(path and not Path(path).exists() for path in uploads):
             return _upload_gone()
-        return gr.Error(str(error))
+        return _refuse(str(error))
     log.exception("transfer failed")
-    return gr.Error("The transfer failed unexpectedly; the server log has the details.")
+    return gr.Error(
+        "The transfer failed unexpectedly; the server log has the details.",
+        print_exception=False,
+    )
 
 
 def _session(request: gr.Request | None) -> str:
@@ -189,19 +243,37 @@ def _session(request: gr.Request | None) -> str:
 
 
 def _endpoint(
-    name: str, summary: str, settings: type[Settings], run: Callable[..., Any]
+    name: str,
+    summary: str,
+    settings: type[Settings],
+    run: Callable[..., Any],
+    *,
+    reports_progress: bool = False,
 ) -> Callable[..., Any]:
     """A handler whose named parameters are the images, then every declared parameter.
 
     Gradio reads an endpoint's parameter names, defaults and types from the
     handler's signature, so the API (and its docs) follow the declarations.
-    ``run(request, content, style_1, style_2, values)`` does the work.
+    ``run(request, content, style_1, style_2, values)`` does the work; with
+    ``reports_progress`` it also gets ``progress=``, Gradio's tracker, whose
+    steps API and MCP clients see.
     """
-    request = inspect.Parameter(
-        "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
-    )
+    special = [
+        inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+        )
+    ]
+    if reports_progress:
+        special.append(
+            inspect.Parameter(
+                "progress",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=gr.Progress(),
+                annotation=gr.Progress,
+            )
+        )
     declared = settings.signature(IMAGE_PARAMETERS)
-    signature = declared.replace(parameters=[*declared.parameters.values(), request])
+    signature = declared.replace(parameters=[*declared.parameters.values(), *special])
     images = [p.name for p in IMAGE_PARAMETERS]
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -209,8 +281,9 @@ def _endpoint(
         bound.apply_defaults()
         values = dict(bound.arguments)
         request_value = values.pop("request")
+        extra = {"progress": values.pop("progress")} if reports_progress else {}
         content, style_1, style_2 = (values.pop(image) for image in images)
-        return run(request_value, content, style_1, style_2, values)
+        return run(request_value, content, style_1, style_2, values, **extra)
 
     handler: Callable[..., Any]
     if inspect.isgeneratorfunction(run):
@@ -230,23 +303,21 @@ def _endpoint(
     return handler
 
 
-def run_classic(
+def _classic_job(
     request: gr.Request | None,
     content: str | None,
     style_1: str | None,
     style_2: str | None,
     values: dict[str, Any],
     caps: HostCaps,
-) -> Iterator[tuple[Any, str, Any, Any]]:
-    """One classic job for the page or the API, streaming (image, status, costs, PNG)."""
+) -> Iterator[Update]:
+    """One classic job for either front end, holding this session's stop flag while it runs."""
     session = _session(request)
     cancel = STOPS.claim(session)
     try:
         yield from _classic_updates(content, style_1, style_2, values, caps, cancel)
     except Exception as error:
-        failure = _fail(error, content, style_1, style_2)
-        yield gr.skip(), f"**Failed**: {failure.message}", gr.skip(), gr.skip()
-        raise failure from None
+        raise _fail(error, content, style_1, style_2) from None
     finally:
         STOPS.release(session, cancel)
 
@@ -258,12 +329,9 @@ def _classic_updates(
     values: dict[str, Any],
     caps: HostCaps,
     cancel: threading.Event,
-) -> Iterator[tuple[Any, str, Any, Any]]:
-    """The outputs of one classic job: every preview, then the result and its PNG.
+) -> Iterator[Update]:
+    """The moments of one classic job: every preview, then the result and its PNG.
 
-    Until the last file, the image and PNG outputs get ``None``, never
-    ``gr.skip()``: Gradio 6.31 stops tracking an output's later files for
-    ``delete_cache`` once a generator skips it, so they would stay forever.
     Closing the job's iterator (a cancel from the client) leaves the queue.
     """
     from nst.classic import stylize
@@ -273,32 +341,33 @@ def _classic_updates(
     history: list[Progress] = []
     with closing(stylize(content, styles, settings, cancel=cancel)) as events:  # checks inputs
         if not cancel.is_set():
-            yield None, "**Starting**…", None, None
+            yield Update(None, "Starting…", busy=True)
             for event in events:
                 if isinstance(event, Queued):
-                    yield None, _queued(event.position), None, None
+                    yield Update(None, event.words())
                     continue
                 history.append(event)
-                download = None
-                if event.state != "running":
+                steps, png = (event.step, event.total_steps), None
+                if event.state != "running":  # done or stopped: no bar, the PNG
                     metadata = result_metadata(
                         "classic", content, styles, settings, steps_done=event.step
                     )
-                    download = _save_result(event.image, metadata)
-                yield event.image, _status(event), _costs_frame(history), download
+                    steps, png = None, _save_result(event.image, metadata)
+                yield Update(
+                    event.image, event.words(), steps, costs=_costs_frame(history), png=png
+                )
     if not history and cancel.is_set():
-        yield gr.skip(), "**Stopped** before it started.", gr.skip(), gr.skip()
+        yield Update(None, "Stopped before it started.")
 
 
-def run_fast(
-    request: gr.Request | None,
+def _fast_job(
     content: str | None,
     style_1: str | None,
     style_2: str | None,
     values: dict[str, Any],
     caps: HostCaps,
-) -> tuple[Any, str, Any]:
-    """One fast job for the page or the API: (image, status, PNG)."""
+) -> Update:
+    """One fast job for either front end: the result, its status and its PNG."""
     from nst.fast import load_fast_model, stylize_fast
 
     content, styles = _inputs(content, style_1, style_2)
@@ -309,18 +378,50 @@ def run_fast(
         image = stylize_fast(content, styles, settings)
     except Exception as error:
         raise _fail(error, content, *styles) from None
-    status = f"**Done** in {time.perf_counter() - started:.1f} s."
+    words = f"Done in {duration_words(time.perf_counter() - started)}."
     if not model.mixes_embeddings and (len(styles) > 1 or settings.strength < 1):
-        status += f" {model.blend_note}"
+        words += f" {model.blend_note}"
     metadata = result_metadata("fast", content, styles, settings)
-    return image, status, _save_result(image, metadata)
+    return Update(image, words, png=_save_result(image, metadata))
+
+
+# ---------------------------------------------------------------- the API: plain values
+
+
+def run_classic(
+    request: gr.Request | None,
+    content: str | None,
+    style_1: str | None,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
+    progress: gr.Progress | None = None,
+) -> Iterator[tuple[Any, str, Any, Any]]:
+    """One classic job for the API, streaming (image, status, costs, PNG)."""
+    for update in _classic_job(request, content, style_1, style_2, values, caps):
+        if progress is not None and update.steps:
+            progress(update.steps, desc=update.words)
+        yield update.image, update.words, update.costs, update.png
+
+
+def run_fast(
+    request: gr.Request | None,
+    content: str | None,
+    style_1: str | None,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
+) -> tuple[Any, str, Any]:
+    """One fast job for the API: (image, status, PNG)."""
+    update = _fast_job(content, style_1, style_2, values, caps)
+    return update.image, update.words, update.png
 
 
 def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The ``/classic`` and ``/fast`` handlers, within this host's caps."""
 
-    def classic_job(*args: Any) -> Iterator[tuple[Any, str, Any, Any]]:
-        yield from run_classic(*args, caps=caps)
+    def classic_job(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, str, Any, Any]]:
+        yield from run_classic(*args, caps=caps, **kwargs)
 
     classic = _endpoint(
         "classic",
@@ -329,6 +430,7 @@ def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
         "when the job is done or stopped.",
         ClassicSettings,
         classic_job,
+        reports_progress=True,
     )
     fast = _endpoint(
         "fast",
@@ -339,10 +441,122 @@ def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return classic, fast
 
 
+# ---------------------------------------------------------------- the page: widgets
+
+
+def page_status(words: str, steps: tuple[int, int] | None = None, busy: bool = False) -> str:
+    """The page's status line: a progress bar while the job runs, then the words.
+
+    The words are escaped: an error may quote a URL or ``<urlopen error …>``,
+    which HTML would otherwise swallow.
+    """
+    if steps:
+        bar = f'<progress value="{steps[0]}" max="{steps[1]}"></progress>'
+    else:
+        bar = "<progress></progress>" if busy else ""
+    return f"{bar}<p>{html.escape(words)}</p>"
+
+
+WAITING = page_status("Waiting for the device…", busy=True)
+
+
+def _download(png: str | None) -> Any:
+    """The download button: enabled with a result, disabled without one.
+
+    Always an update, never a bare value: Gradio tracks an update's file for
+    ``delete_cache`` whatever the session yielded before.
+    """
+    return gr.DownloadButton(value=png, interactive=png is not None)
+
+
+class _BeforeAfter:
+    """The slider's pair: the photo at the size of each picture, then the picture."""
+
+    def __init__(self, content: str | None, size: int) -> None:
+        self._content = content
+        self._size = size
+        self._photo: Any = None
+
+    def __call__(self, update: Update) -> tuple[Any, Any] | None:
+        if update.image is None:
+            return None
+        if self._photo is None:  # decoded once per job, at the size asked for
+            self._photo = fit_longest_side(load_image(self._content), self._size)
+        height, width = update.image.shape[:2]
+        after = update.png or update.image  # the lossless PNG once there is one
+        return resize_to(self._photo, height, width), after
+
+
+def _on_page(
+    updates: Iterator[Update], content: str | None, values: dict[str, Any], costs: bool
+) -> Iterator[tuple[Any, ...]]:
+    """A job's updates as the page's (before/after, status, [costs,] download).
+
+    A failure ends with its whole message in the status line and the toast,
+    escaped so that nothing in it is read as HTML.
+    """
+    pair = _BeforeAfter(content, values["size"])
+    with closing(updates):
+        try:
+            for update in updates:
+                status = page_status(update.words, update.steps, update.busy)
+                plot = (update.costs,) if costs else ()
+                yield pair(update), status, *plot, _download(update.png)
+        except Exception as error:
+            message = _fail(error, content).message
+            plot = (None,) if costs else ()
+            yield None, page_status(f"Failed: {message}"), *plot, _download(None)
+            raise gr.Error(html.escape(message), print_exception=False) from None
+
+
+def page_classic(
+    request: gr.Request | None,
+    content: str | None,
+    style_1: str | None,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
+) -> Iterator[tuple[Any, ...]]:
+    """One classic job for the page, streaming (before/after, status, costs, download)."""
+    updates = _classic_job(request, content, style_1, style_2, values, caps)
+    yield from _on_page(updates, content, values, costs=True)
+
+
+def page_fast(
+    request: gr.Request | None,
+    content: str | None,
+    style_1: str | None,
+    style_2: str | None,
+    values: dict[str, Any],
+    caps: HostCaps,
+) -> Iterator[tuple[Any, ...]]:
+    """One fast job for the page: (before/after, status, download), saying it paints meanwhile."""
+
+    def updates() -> Iterator[Update]:
+        yield Update(None, "Painting in one pass…", busy=True)
+        yield _fast_job(content, style_1, style_2, values, caps)
+
+    yield from _on_page(updates(), content, values, costs=False)
+
+
+def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The page's own classic and fast handlers (not in the API), within this host's caps."""
+    classic = _endpoint(
+        "classic_page",
+        "Classic transfer on the page.",
+        ClassicSettings,
+        partial(page_classic, caps=caps),
+    )
+    fast = _endpoint(
+        "fast_page", "Fast transfer on the page.", FastSettings, partial(page_fast, caps=caps)
+    )
+    return classic, fast
+
+
 def after_failure(status: str) -> Any:
-    """A job refused before it ran (e.g. an upload that is no image) leaves no stale "Waiting"."""
+    """A job refused before it ran (an upload swept from the cache) leaves no stale "Waiting"."""
     if status == WAITING:
-        return "**Failed**: nothing ran; the message at the top right says why."
+        return page_status("Failed: nothing ran; the message at the top right says why.")
     return gr.skip()
 
 
@@ -352,12 +566,30 @@ def arm_stop(request: gr.Request) -> str:
     return WAITING
 
 
-def stop(request: gr.Request) -> None:
-    """Stop this session's classic jobs; a running one keeps its last image."""
+def stop(request: gr.Request) -> str:
+    """Stop this session's classic jobs (a running one keeps its last image); say what happened."""
     if STOPS.stop(_session(request)):
-        gr.Info("Stopping after the current step…")
+        message = "Stopping after the current step…"
     else:
-        gr.Info("Nothing is running.")
+        message = "Nothing is running."
+    gr.Info(message)
+    return message
+
+
+def check_upload(upload: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Refuse a file that is no image as soon as it is dropped: empty the slot, say why.
+
+    Runs on the raw upload (no preprocessing), reading only the file's header.
+    """
+    if upload is None:
+        return gr.skip(), gr.skip()
+    try:
+        check_image_file(upload["path"])
+    except NSTError as error:
+        log.warning("refused upload: %s", error)
+        gr.Warning(html.escape(str(error)))
+        return None, page_status(str(error))
+    return gr.skip(), gr.skip()
 
 
 def _gallery_picker(
@@ -413,25 +645,34 @@ def _shared_parameters() -> list[Parameter]:
 
 
 def _examples(items: list[GalleryItem], inputs: list[gr.components.Component]) -> None:
-    """Two clickable examples from the gallery; they fill the inputs and run nothing."""
-    if len(items) < 3:
-        return
-    first, last = items[:3], items[-3:][::-1]
-    gr.Examples(
-        [[*(str(item.path) for item in picks), mix] for picks, mix in ((first, 0.5), (last, 0.7))],
-        inputs=inputs,
-        label="Examples: photo, style 1, style 2, mix",
-        cache_examples=False,
-        run_on_click=False,
-    )
+    """Real photos with gallery styles, one with two mixed; they fill the inputs and run nothing.
+
+    An example whose style is not in the gallery (another ``NST_STYLES_DIR``) is left out.
+    """
+    styles = {item.path.name: str(item.path) for item in items}
+    rows = [
+        [str(PHOTOS_DIR / photo), styles[first], styles[second] if second else None, mix]
+        for photo, first, second, mix in EXAMPLES
+        if first in styles and (second is None or second in styles)
+    ]
+    if rows:
+        gr.Examples(
+            rows,
+            inputs=inputs,
+            label="Examples: photo, style 1, style 2, mix",
+            cache_examples=False,
+            run_on_click=False,
+            elem_id="examples",
+        )
 
 
 def build_demo() -> gr.Blocks:
     """The whole page; nothing runs until a button is clicked."""
     caps = host_caps()
     classic, fast = endpoints(caps)
+    classic_page, fast_page = page_handlers(caps)
     items = load_gallery()
-    gr.set_static_paths([styles_dir()])
+    gr.set_static_paths([styles_dir(), PHOTOS_DIR])
     age = upload_lifetime_seconds()
 
     telemetry = config.ANALYTICS.text().lower() == "true"  # opt-in only
@@ -444,6 +685,7 @@ def build_demo() -> gr.Blocks:
                     style_1 = _image_input("Style 1", 200, "style-1")
                     style_2 = _image_input("Style 2 (optional)", 200, "style-2")
                 shared = {p.name: control(p) for p in _shared_parameters()}
+                _examples(items, [content, style_1, style_2, shared["style_mix"]])
                 target = gr.Radio(
                     ["Style 1", "Style 2"],
                     value="Style 1",
@@ -459,59 +701,96 @@ def build_demo() -> gr.Blocks:
                     elem_id="style-gallery",
                 )
             with gr.Column(scale=6):
-                with gr.Tabs():
+                with gr.Tabs(overflow_behavior="wrap"):  # both modes in sight on a phone
                     with gr.Tab("Classic: fine, step by step") as classic_tab:
                         classic_settings = _controls(ClassicSettings, caps.classic, shared)
                         gr.Markdown(caps.note(), elem_classes="caps-note")
                         with gr.Row():
-                            classic_button = gr.Button("Launch", variant="primary")
+                            classic_button = gr.Button(
+                                "Launch", variant="primary", elem_id="classic-launch"
+                            )
                             stop_button = gr.Button("Stop", variant="stop")
                     with gr.Tab("Fast: one pass") as fast_tab:
                         fast_settings = _controls(FastSettings, caps.fast, shared)
-                        fast_button = gr.Button("Launch", variant="primary")
-                status = gr.Markdown(
-                    "Upload a photo, pick one or two styles, then press **Launch**.",
-                    label="Status",
+                        fast_button = gr.Button("Launch", variant="primary", elem_id="fast-launch")
+                status = gr.HTML(
+                    "<p>Upload a photo, pick one or two styles, then press <b>Launch</b>.</p>",
                     elem_id="status",
                 )
-                result = gr.Image(
-                    label="Result",
+                slider = gr.ImageSlider(
+                    label="Before / after",
                     type="numpy",
                     format="jpeg",  # ~100× cheaper to encode per preview than PNG
                     interactive=False,
                     height=420,
+                    max_height=420,  # the picture's own limit: fitting in the box, not cut off
                     buttons=["fullscreen"],
                     elem_id="result",
                 )
-                download = gr.DownloadButton("Download full-size PNG (settings in its metadata)")
-                plot = gr.LinePlot(
-                    x="step", y="log10 cost", color="term", label="Costs (classic)", height=280
+                download = gr.DownloadButton(
+                    "Download full-size PNG (settings in its metadata)",
+                    interactive=False,
+                    elem_id="download",
                 )
+                plot = gr.LinePlot(  # no fixed height: the legend would be cut off
+                    x="step",
+                    y="log10 cost",
+                    color="term",
+                    color_title="Cost term",
+                    label="Costs (classic, log10)",
+                )
+                # The API's image output; the page shows the slider instead.
+                result = gr.Image(type="numpy", format="jpeg", visible=False)
         images = [content, style_1, style_2]
-        _examples(items, [*images, shared["style_mix"]])
 
-        # Both modes share one group; launch() sizes it for the jobs allowed to wait.
-        transfer: dict[str, Any] = {
-            "concurrency_id": TRANSFER,
-            "show_progress": "minimal",
-            "show_progress_on": [status],
-        }
-        private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
-        classic_button.click(arm_stop, outputs=status, **private).then(
+        # Every transfer shares one group; launch() sizes it for the jobs allowed to wait.
+        # The API's events have no trigger on the page: clients (and MCP) call them by name.
+        gr.on(
+            [],
             classic,
             inputs=images + classic_settings,
             outputs=[result, status, plot, download],
             api_name="classic",
-            **transfer,
-        ).failure(after_failure, inputs=status, outputs=status, **private)
-        fast_button.click(lambda: WAITING, outputs=status, **private).then(
+            concurrency_id=TRANSFER,
+        )
+        gr.on(
+            [],
             fast,
             inputs=images + fast_settings,
             outputs=[result, status, download],
             api_name="fast",
-            **transfer,
+            concurrency_id=TRANSFER,
+        )
+        # The page's own events show their progress in the status line.
+        page: dict[str, Any] = {
+            "concurrency_id": TRANSFER,
+            "show_progress": "hidden",
+            "api_visibility": "private",
+        }
+        private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
+        classic_button.click(arm_stop, outputs=status, **private).then(
+            classic_page,
+            inputs=images + classic_settings,
+            outputs=[slider, status, plot, download],
+            **page,
         ).failure(after_failure, inputs=status, outputs=status, **private)
-        stop_button.click(stop, api_name="stop", queue=False)
+        fast_button.click(lambda: WAITING, outputs=status, **private).then(
+            fast_page,
+            inputs=images + fast_settings,
+            outputs=[slider, status, download],
+            **page,
+        ).failure(after_failure, inputs=status, outputs=status, **private)
+        # Queued so that its message reaches the page, in a group of its own that never waits.
+        stop_button.click(stop, outputs=status, api_name="stop", concurrency_limit=None)
+        for slot in images:
+            slot.upload(
+                check_upload,
+                inputs=slot,
+                outputs=[slot, status],
+                preprocess=False,
+                concurrency_limit=None,
+                api_visibility="private",
+            )
         for tab, shows_costs in ((classic_tab, True), (fast_tab, False)):
             tab.select(
                 partial(gr.update, visible=shows_costs),
@@ -587,21 +866,51 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=config.MAX_QUEUE.integer(),
         help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
     )
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=config.MCP_SERVER.text().lower() == "true",
+        help="also serve the transfers as MCP tools, at /gradio_api/mcp/ "
+        f"(${config.MCP_SERVER.name})",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's start-up log and the app's notes",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the app until Ctrl+C; the terminal gets one line saying where."""
     args = parse_args(argv)
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
+    import_tensorflow(args.verbose)
     if args.preload:
         preload()
+    demo = build_demo()
     launch(
-        build_demo(),
+        demo,
         max_queue=args.max_queue,
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        mcp_server=args.mcp,
+        quiet=True,
+        prevent_thread_lock=True,
     )
+    if args.mcp and demo.mcp_error:
+        log.error("the MCP server did not start: %s", demo.mcp_error)
+    print(served_at(demo), flush=True)
+    demo.block_thread()
+
+
+def served_at(demo: gr.Blocks) -> str:
+    """The line that tells where the running app is."""
+    line = f"{TITLE} is served at {demo.local_url}"
+    if demo.share_url:
+        line += f" and at {demo.share_url}"
+    return line + " (Ctrl+C to stop)"
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ import app  # noqa: E402
 from nst.classic import stylize  # noqa: E402
 from nst.classic.evaluator import get_evaluator  # noqa: E402
 from nst.errors import ModelUnavailableError  # noqa: E402
+from nst.events import Queued  # noqa: E402
 from nst.fast import load_fast_model, stylize_fast  # noqa: E402
 from nst.scheduler import SCHEDULER, Ticket  # noqa: E402
 from nst.settings import ClassicSettings, FastSettings  # noqa: E402
@@ -264,7 +265,7 @@ def load(plan: Plan, url: str, inputs: dict[str, Any], fast: bool, checks: Check
 def queued(job: Any, ahead: int) -> bool:
     """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
     outputs = job.outputs()
-    return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
+    return bool(outputs) and Queued(ahead).words() in outputs[-1][1]
 
 
 def stop_latency(url: str, inputs: dict[str, Any], probe: TransferProbe, checks: Checks) -> None:

@@ -119,6 +119,11 @@ SERVER_PORT = Variable("GRADIO_SERVER_PORT", "7860", "port the app listens on")
 ANALYTICS = Variable(
     "GRADIO_ANALYTICS_ENABLED", "False", "`True` to let Gradio send usage statistics"
 )
+MCP_SERVER = Variable(
+    "GRADIO_MCP_SERVER",
+    "False",
+    "`True` to serve the transfers as MCP tools beside the page (default of `--mcp`)",
+)
 
 VARIABLES: tuple[Variable, ...] = tuple(v for v in globals().values() if isinstance(v, Variable))
 """Every variable above, in declaration order."""

@@ -105,12 +105,29 @@ def check_rgb(image: np.ndarray) -> None:
         )
 
 
+def check_image_file(path: str | Path) -> None:
+    """Refuse a file that is no image, or declares a size we cannot use, from its header alone.
+
+    Cheap enough to run on every upload, so a wrong file is refused when it
+    is dropped rather than when a job starts; :func:`load_image` checks again.
+    """
+    path = Path(path)
+    label = _nonempty_file_label(path)
+    with _open(path, label) as image:
+        check_size(*image.size)
+
+
 def _from_path(path: Path, keep_alpha: bool) -> np.ndarray:
     """Open a file, after refusing a missing path or an empty file by name."""
+    return _from_file(path, _nonempty_file_label(path), keep_alpha)
+
+
+def _nonempty_file_label(path: Path) -> str:
+    """How messages name ``path``, after refusing a missing or empty file."""
     label = _file_label(path)
     if path.stat().st_size == 0:
         raise ImageError(f"{label} is empty (0 bytes); {_UNREADABLE_HINT}.")
-    return _from_file(path, label, keep_alpha)
+    return label
 
 
 def _file_label(path: Path) -> str:

@@ -6,6 +6,12 @@ tests use the real Magenta models and skip when they are absent.
 
 from __future__ import annotations
 
+import logging
+import os
+import select
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +26,12 @@ from gradio_client.utils import Status
 from PIL import Image
 
 import app
+from nst.events import Queued
 from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER, StopSwitches
 from nst.settings import ClassicSettings
-from tests.conftest import SlotWatch
+from tests.conftest import REPO, SlotWatch
 
 MAX_QUEUE = 5
 
@@ -82,7 +89,7 @@ def classic_job(api: Client, images: dict[str, Path], **overrides: object) -> Jo
 def queued(job: Job, ahead: int) -> bool:
     """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
     outputs = job.outputs()
-    return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
+    return bool(outputs) and Queued(ahead).words() in outputs[-1][1]
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:
@@ -140,7 +147,7 @@ def test_classic_streams_previews_then_a_png_with_its_settings(
     previews = [image for image, *_ in updates if isinstance(image, str)]
     assert len(previews) == 3  # steps 2, 4 and the final 6
     assert all(Image.open(p).size == (64, 43) for p in previews)
-    assert any("Running" in status and "step 2/6" in status for _, status, *_ in updates)
+    assert any(status.startswith("Painting… step 2 of 6") for _, status, *_ in updates)
     _, status, costs, png = updates[-1]
     assert "Done" in status
     assert {row[1] for row in costs["data"]} == {"total", "content", "style", "tv"}
@@ -194,7 +201,7 @@ def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
     assert "Stopped" in status
     steps = read_png_params(png)["steps_done"]
     assert 0 < steps < 300
-    assert f"step {steps}/300" in status
+    assert f"step {steps} of 300" in status
     assert Image.open(png).size == (64, 43)  # the last image, kept
 
     _, status, _, _ = second.result(timeout=60)
@@ -251,6 +258,27 @@ def test_bad_input_gets_a_readable_message(
     assert "/tmp" not in str(error.value)
 
 
+def test_a_refused_input_logs_one_line_and_no_traceback(
+    server: str,
+    images: dict[str, Path],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    cases = [
+        ({"content": "photo", "style_1": None}, "Choose a style"),
+        ({"content": "not_an_image", "style_1": "style_a"}, "is not an image Pillow can read"),
+    ]
+    for inputs, words in cases:
+        files = {name: handle_file(images[key]) if key else None for name, key in inputs.items()}
+        caplog.clear()
+        with caplog.at_level(logging.WARNING), pytest.raises(AppError):
+            client(server).predict(**files, size=64, iterations=1, api_name="/classic")
+        lines = [record.getMessage() for record in caplog.records]
+        assert len(lines) == 1 and lines[0].startswith("refused: ") and words in lines[0], lines
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
 def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
     images: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -301,3 +329,30 @@ def test_command_line_defaults_follow_gradio_variables(monkeypatch: pytest.Monke
     assert (args.host, args.port, args.max_queue, args.share) == ("0.0.0.0", 7999, 3, False)
     args = app.parse_args(["--host", "127.0.0.1", "--port", "8000", "--share", "--preload"])
     assert (args.host, args.port, args.share, args.preload) == ("127.0.0.1", 8000, True, True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_app_starts_quietly_with_one_line_saying_where(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the app must quieten TensorFlow by itself
+    command = [sys.executable, "app.py", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not any("served at" in line for line in lines):
+            assert process.poll() is None and time.monotonic() < deadline, lines
+            if select.select([process.stdout], [], [], 1)[0]:
+                lines.append(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert lines == [f"Dual NST is served at http://127.0.0.1:{port}/ (Ctrl+C to stop)\n"]

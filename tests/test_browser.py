@@ -1,21 +1,23 @@
-"""The page in a real Chromium: upload, pick a gallery style, Launch, see the result.
+"""The page in a real Chromium, at a desktop's 1366×900 and a phone's 390×844.
 
-Runs fast mode with the real Magenta models when ../shared has them, else
-classic mode with random VGG weights at a tiny size. Leaves a screenshot in
-``artifacts/browser.png`` for a person to look at.
+One server and one browser for the module; each test opens the page afresh.
+Fast-mode jobs use the real Magenta models and skip without them; classic
+jobs use random VGG weights at 64 px. Jobs leave screenshots in ``artifacts/``
+for a person to look at; ``artifacts/screenshot.webp`` is the README's
+picture (``docs/screenshot.webp`` is a copy of it).
 """
 
 from __future__ import annotations
 
-import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, SHARED_IMAGES, SHARED_MAGENTA
+from tests.conftest import REPO, SHARED_MAGENTA
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,9 +28,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = REPO / "artifacts" / "browser.png"
-REAL_PHOTO = SHARED_IMAGES / "content" / "tubingen.jpg"
-FAST = SHARED_MAGENTA.is_dir()
+ARTIFACTS = REPO / "artifacts"
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+README_PICTURE = {"height": 1000, "width": 1000, "quality": 80}
+"""The README's screenshot: the top of the desktop page, scaled to this width, as WebP."""
+JOB_TIMEOUT_MS = 120_000
+NEEDS_FAST = pytest.mark.skipif(
+    not SHARED_MAGENTA.is_dir(), reason=f"real fast models not present: {SHARED_MAGENTA}"
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,18 +44,16 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    """The app with models that run here: the real fast ones, or a tiny classic job."""
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the real fast models (when present) and a small classic mode."""
     import app
 
-    settings = (
-        {"NST_FAST_MODEL": str(SHARED_MAGENTA)}
-        if FAST
-        else {"NST_MAX_CLASSIC_SIZE": "64", "NST_MAX_ITERATIONS": "10"}
-    )
     with pytest.MonkeyPatch.context() as env:
-        for name, value in settings.items():
-            env.setenv(name, value)
+        env.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio-cache")))
+        env.setenv("NST_MAX_CLASSIC_SIZE", "64")
+        env.setenv("NST_MAX_ITERATIONS", "300")
+        if SHARED_MAGENTA.is_dir():
+            env.setenv("NST_FAST_MODEL", str(SHARED_MAGENTA))
         demo = app.build_demo()
         _, local_url, _ = app.launch(
             demo, max_queue=5, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
@@ -57,43 +62,154 @@ def url() -> Iterator[str]:
         demo.close()
 
 
-@pytest.fixture
-def page(url: str):
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        yield page
+        yield browser
         browser.close()
 
 
-def content_photo(folder: Path) -> Path:
-    """A real photo when ../shared has one (a better screenshot), else a painted gradient."""
-    if REAL_PHOTO.is_file():
-        return REAL_PHOTO
-    y, x = np.mgrid[0:400, 0:600]
-    gradient = np.stack([x * 255 // 600, y * 255 // 400, 255 - x * 255 // 600], axis=-1)
-    Image.fromarray(gradient.astype(np.uint8)).save(folder / "photo.png")
-    return folder / "photo.png"
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    """Which of :data:`VIEWPORTS` the page is shown at."""
+    return request.param
 
 
-def test_upload_pick_a_style_and_launch(page, tmp_path: Path) -> None:
-    page.locator("#content input[type=file]").set_input_files(content_photo(tmp_path))
+@pytest.fixture
+def page(viewport: str, browser: Any, url: str) -> Iterator[Any]:
+    """The page, loaded afresh at ``viewport``'s size."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    page.goto(url)
+    page.locator("#status").wait_for()
+    yield page
+    context.close()
+
+
+def status(page: Any) -> Any:
+    return page.locator("#status")
+
+
+def fill_from_example(page: Any, row: int) -> None:
+    """Click an example: it fills the photo, the styles and the mix."""
+    page.locator("#examples tbody tr").nth(row).locator("td").first.click()
     page.locator("#content img").wait_for()
-    page.locator("#style-gallery button.thumbnail-item").nth(7).click()
     page.locator("#style-1 img").wait_for()
 
-    if FAST:
-        page.get_by_role("tab", name="Fast: one pass").click()
-        page.get_by_role("spinbutton", name="number input for Output size").last.fill("512")
-    page.get_by_role("button", name="Launch").click()
-    status = page.locator("#status")
-    status.get_by_text("Done").wait_for(timeout=90_000)
-    page.locator("#result img").wait_for()
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOT, full_page=True)
-    assert page.locator("#result img").get_attribute("src")
-    assert "Failed" not in status.inner_text()
-    assert os.path.getsize(SCREENSHOT) > 0
+def launch(page: Any, mode: str) -> None:
+    tab = "Fast: one pass" if mode == "fast" else "Classic: fine, step by step"
+    page.get_by_role("tab", name=tab).click()
+    page.locator(f"#{mode}-launch").click()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def save_readme_picture(full_page: Path) -> None:
+    """The top of the page, small: what the README shows."""
+    with Image.open(full_page) as image:
+        top = image.crop((0, 0, image.width, min(image.height, README_PICTURE["height"])))
+        scale = README_PICTURE["width"] / top.width
+        small = top.resize((README_PICTURE["width"], round(top.height * scale)), Image.LANCZOS)
+        small.save(ARTIFACTS / "screenshot.webp", quality=README_PICTURE["quality"])
+
+
+def test_the_layout_fits_the_screen(page: Any, viewport: str) -> None:
+    width = VIEWPORTS[viewport]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
+    for name in ("Classic: fine, step by step", "Fast: one pass"):  # no "•••" menu
+        box = page.get_by_role("tab", name=name).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, name
+    page.get_by_role("tab", name="Fast: one pass").click()
+    assert page.locator("#fast-launch").is_visible()
+
+    thumbnails = page.locator("#style-gallery .thumbnail-item")
+    lefts = {round(thumbnails.nth(i).bounding_box()["x"]) for i in range(thumbnails.count())}
+    assert len(lefts) == (4 if viewport == "desktop" else 2)
+    picture = thumbnails.first.locator("img").bounding_box()
+    caption = thumbnails.first.locator(".caption-label").bounding_box()
+    assert caption["y"] >= picture["y"] + picture["height"] - 1  # under, not over the painting
+
+    examples = page.locator("#examples table")
+    assert page.locator("#examples tbody tr").count() == 3
+    box = examples.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # every column in sight
+
+
+def test_download_is_disabled_until_there_is_a_result(page: Any) -> None:
+    assert page.locator("#download").is_disabled()
+
+
+def test_a_file_that_is_no_image_is_refused_when_dropped(page: Any, tmp_path: Path) -> None:
+    fake = tmp_path / "notes.png"
+    fake.write_text("shopping list: eggs, flour\n")
+    page.locator("#content input[type=file]").set_input_files(fake)
+    status(page).get_by_text("is not an image Pillow can read").wait_for()
+    assert 'notes.png" is not an image' in status(page).inner_text()
+    assert page.locator("#content img").count() == 0  # the slot is empty again
+
+
+def test_stop_is_acknowledged_on_the_page(page: Any, viewport: str) -> None:
+    page.get_by_role("button", name="Stop").click()
+    status(page).get_by_text("Nothing is running.").wait_for()
+
+    fill_from_example(page, 0)
+    launch(page, "classic")
+    status(page).get_by_text("Painting… step").wait_for(timeout=JOB_TIMEOUT_MS)
+    assert status(page).locator("progress").count() == 1
+    page.get_by_role("button", name="Stop").click()
+    status(page).get_by_text("Stopped at step").wait_for(timeout=JOB_TIMEOUT_MS)
+    assert "the last image is kept" in status(page).inner_text()
+    assert page.locator("#download").is_enabled()
+    screenshot(page, f"stopped-{viewport}")
+
+
+def test_an_offline_failure_shows_its_whole_message(
+    page: Any, viewport: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NST_FAST_MODEL", "lite")  # a model that must be downloaded...
+    monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "empty-cache"))
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", offline)  # ...with no way to get it
+    monkeypatch.setattr(socket.socket, "connect", offline)
+    fill_from_example(page, 1)  # one style; the gallery gives the second
+    page.get_by_label("Style 2", exact=True).check()
+    page.locator("#style-gallery .thumbnail-item").nth(7).click()
+    page.locator("#style-2 img").wait_for()
+    launch(page, "fast")
+    status(page).get_by_text("Failed:").wait_for(timeout=JOB_TIMEOUT_MS)
+    text = status(page).inner_text()
+    assert "Could not download the fast-mode model from https://" in text
+    assert "(<urlopen error no network in this test>)" in text  # not swallowed as HTML
+    assert text.rstrip().endswith("*transfer*.tflite files.")  # nothing cut off
+    toast = page.locator(".toast-body.error").first
+    assert "<urlopen error" in toast.inner_text() and "NST_FAST_MODEL" in toast.inner_text()
+    screenshot(page, f"offline-failure-{viewport}")
+
+
+@NEEDS_FAST
+def test_a_fast_job_shows_before_and_after_and_enables_the_download(
+    page: Any, viewport: str
+) -> None:
+    fill_from_example(page, 2)  # two styles mixed
+    launch(page, "fast")
+    status(page).get_by_text("Done in").wait_for(timeout=JOB_TIMEOUT_MS)
+    slider = page.locator("#result img")
+    assert slider.count() == 2  # before and after
+    assert all(slider.nth(i).get_attribute("src") for i in range(2))
+    assert page.locator("#download").is_enabled()
+    assert "Failed" not in status(page).inner_text()
+    page.locator("#result").scroll_into_view_if_needed()
+    full_page = screenshot(page, f"fast-job-{viewport}")
+    if viewport == "desktop":
+        save_readme_picture(full_page)

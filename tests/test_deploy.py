@@ -66,11 +66,11 @@ def _index(steps: list[tuple[str, str]], keyword: str, pattern: str) -> int:
 
 
 def _requirement(name: str) -> str:
-    """The specifier that requirements.txt gives ``name`` (e.g. ``==6.31.0``)."""
+    """The specifier that requirements.txt gives ``name``, extras aside (e.g. ``==6.31.0``)."""
     for line in REQUIREMENTS.read_text("utf-8").splitlines():
-        match = re.match(rf"{re.escape(name)}\s*([<>=!~].*?)\s*(#.*)?$", line.strip())
+        match = re.match(rf"{re.escape(name)}(\[.*\])?\s*([<>=!~].*?)\s*(#.*)?$", line.strip())
         if match:
-            return match.group(1)
+            return match.group(2)
     raise AssertionError(f"requirements.txt does not pin {name}")
 
 

@@ -16,6 +16,7 @@ from nst.errors import ImageError, InputError
 from nst.images import (
     MAX_ASPECT_RATIO,
     MIN_SIDE,
+    check_image_file,
     fit_longest_side,
     load_image,
     max_pixels,
@@ -283,6 +284,25 @@ def test_thin_strip_refused_but_limit_ratio_accepted(tmp_path):
     refuse(np.zeros((20, 201), np.uint8), "10:1")
     limit = int(20 * MAX_ASPECT_RATIO)
     assert load_image(np.zeros((20, limit), np.uint8)).shape == (20, limit, 3)
+
+
+def test_an_upload_is_checked_from_its_header_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv("NST_MAX_PIXELS", raising=False)
+    whole = saved(tmp_path, solid("RGB", RED, (64, 64)), "whole.png")
+    check_image_file(whole)
+    cut = tmp_path / "cut.png"  # the header is whole: only decoding (load_image) finds the rest
+    cut.write_bytes(whole.read_bytes()[:60])
+    check_image_file(cut)
+    (tmp_path / "notes.png").write_text("shopping list: eggs, flour\n")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "bomb.png").write_bytes(bomb_png(8_000, 8_000))  # 64 MP declared in 70 bytes
+    for name, words in (
+        ("notes.png", 'notes.png" is not an image Pillow can read'),
+        ("empty.png", 'empty.png" is empty'),
+        ("bomb.png", "8000×8000 pixels"),
+    ):
+        with pytest.raises(ImageError, match=words):
+            check_image_file(tmp_path / name)
 
 
 def test_missing_path(tmp_path):

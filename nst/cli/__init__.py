@@ -6,8 +6,13 @@ fetches or lists the model files a container needs before it goes offline.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+from nst.quiet import QUIET_TF_LEVEL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,3 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nst.cli.transfer import run_transfer
 
     return run_transfer(argv)
+
+
+def console() -> NoReturn:
+    """The ``dual-nst`` command, and ``python -m nst``: warnings only, then exit with the status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_TF_LEVEL)  # before TensorFlow loads
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    sys.exit(main())

@@ -23,6 +23,7 @@ from nst import config
 from nst.errors import InputError, NSTError
 from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
+from nst.quiet import import_tensorflow
 from nst.settings import ClassicSettings, FastSettings
 
 EXIT_BAD_INPUT = 2
@@ -40,8 +41,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
-def build_parser(prog: str = "python -m nst") -> argparse.ArgumentParser:
-    """The transfer command's parser: the inputs, then every declared parameter."""
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The transfer command's parser: the inputs, then every declared parameter.
+
+    ``prog`` defaults to the name it was called by: ``dual-nst`` or ``python -m nst``.
+    """
+    prog = prog or ("dual-nst" if Path(sys.argv[0]).name == "dual-nst" else "python -m nst")
     parser = _Parser(
         prog=prog,
         description="Neural style transfer with one or two styles at once. "
@@ -181,6 +186,7 @@ def run_transfer(argv: Sequence[str]) -> int:
     mode = "fast" if args.fast else "classic"
     try:
         settings = _settings(args, mode)
+        import_tensorflow()  # now that the arguments are good, and quietly
         extra: dict[str, Any] = {}
         if args.fast:
             image = _fast(args, settings)
