@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,6 +55,18 @@ class Progress:
     stage_count: int = 1
     stage_size: int = 0
     eta: float = float("inf")
+
+    def facts(self) -> dict[str, Any]:
+        """What a result's metadata records of how far the job went."""
+        facts: dict[str, Any] = {"steps_done": self.step}
+        if self.state == "stopped":
+            facts["stopped_at"] = {
+                "step": self.step,
+                "stage": self.stage,
+                "stages": self.stage_count,
+                "stage_size": self.stage_size,
+            }
+        return facts
 
     def summary(self) -> str:
         """One line for a log or a status bar."""

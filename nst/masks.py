@@ -4,18 +4,16 @@ A mask is a float H×W map of style 1's share at each pixel: 1 is style 1, 0 is
 style 2, values in between mix them. It comes from
 
 - a greyscale (or any colour) image: white is style 1, black style 2, grey a mix;
-- an image painted with the app's two brush colours (or an RGBA image of such
-  strokes): those pixels are style 1 or style 2, every other pixel keeps the
-  job's style mix, so an empty painting changes nothing;
-- the app's painter, whose layers arrive as RGBA strokes.
+- an image painted with the app's two brush colours, such as the app's painter
+  saves (RGBA strokes on transparency): those pixels are style 1 or style 2,
+  every other pixel keeps the job's style mix, so an empty painting changes
+  nothing.
 
 Edges are feathered with a Gaussian blur whose width is a share of the
 picture's longest side, so a transition looks the same at any size.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -49,31 +47,6 @@ def read_mask(source: ImageSource, shape: tuple[int, int], style_mix: float) -> 
     return fit_share(share.astype(np.float32), shape)
 
 
-def mask_from_strokes(
-    style_1: np.ndarray | None,
-    style_2: np.ndarray | None,
-    shape: tuple[int, int],
-    style_mix: float,
-) -> np.ndarray | None:
-    """Style 1's share from two painted RGBA layers (None where nothing was painted).
-
-    Strokes in the layer of style 2 win where both were painted, since they
-    were laid on top in the painter.
-    """
-    layers = [layer for layer in (style_1, style_2) if layer is not None]
-    painted = [
-        layer[..., 3] >= OPAQUE if layer is not None else None for layer in (style_1, style_2)
-    ]
-    if not layers or not any(p is not None and p.any() for p in painted):
-        return None
-    size = layers[0].shape[:2]
-    share = np.full(size, style_mix, np.float32)
-    for region, value in ((painted[0], 1.0), (painted[1], 0.0)):
-        if region is not None:
-            share[region] = value
-    return fit_share(share, shape)
-
-
 def feathered(share: np.ndarray, feather: float) -> np.ndarray:
     """``share`` with its edges softened over ``feather`` × the longest side (0: hard edges).
 
@@ -86,22 +59,20 @@ def feathered(share: np.ndarray, feather: float) -> np.ndarray:
     return np.asarray(grey.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255.0
 
 
-def uniform_share(share: np.ndarray) -> float | None:
-    """The share of a mask that is the same everywhere (then it is just a style mix)."""
+def job_regions(
+    source: ImageSource, shape: tuple[int, int], style_mix: float, feather: float
+) -> np.ndarray | float:
+    """What a job does with a mask: style 1's share per pixel, feathered, or one number.
+
+    A mask that is the same everywhere (an empty painting, an all-white file)
+    is just a style mix, returned as that share, so the job takes the plain
+    path and gives exactly what that mix gives.
+    """
+    share = read_mask(source, shape, style_mix)
     low, high = float(share.min()), float(share.max())
-    return low if high - low < 1e-6 else None
-
-
-def mask_digest(share: np.ndarray) -> str:
-    """A short fingerprint of a mask, for the result's metadata."""
-    quantised = np.rint(np.clip(share, 0.0, 1.0) * 255).astype(np.uint8)
-    return hashlib.blake2b(quantised.tobytes(), digest_size=8).hexdigest()
-
-
-def mask_preview(share: np.ndarray) -> np.ndarray:
-    """The mask as a viewable uint8 RGB image: white for style 1, black for style 2."""
-    grey = np.rint(np.clip(share, 0.0, 1.0) * 255).astype(np.uint8)
-    return np.repeat(grey[..., None], 3, axis=2)
+    if high - low < 1e-6:
+        return low
+    return feathered(share, feather)
 
 
 def _brush_regions(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -115,6 +86,12 @@ def _brush_regions(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.n
     if any(region.any() for region in regions) or transparent:
         return regions[0], regions[1]
     return None
+
+
+def share_image(share: np.ndarray) -> np.ndarray:
+    """A share map as a grey uint8 RGB image (white style 1, black style 2): a mask file."""
+    grey = np.rint(np.clip(share, 0.0, 1.0) * 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
 
 
 def fit_share(share: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -122,6 +122,10 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "preview_every",
         "learning_rate",
         "multires",
+        "style_strength",
+        "optimiser",
+        "mask_feather",
+        "mask",
     ]
     assert [p["parameter_name"] for p in named["/fast"]["parameters"]] == [
         "content",
@@ -132,6 +136,8 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "strength",
         "preserve_colors",
         "brush_size",
+        "mask_feather",
+        "mask",
     ]
     style_2 = named["/classic"]["parameters"][2]
     assert style_2["parameter_has_default"] and style_2["parameter_default"] is None

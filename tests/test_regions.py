@@ -14,14 +14,7 @@ from nst.classic.backbone import BackboneSpec
 from nst.errors import ImageError
 from nst.events import Progress
 from nst.fast import stylize_fast
-from nst.masks import (
-    BRUSH_COLOURS,
-    feathered,
-    mask_digest,
-    mask_from_strokes,
-    read_mask,
-    uniform_share,
-)
+from nst.masks import BRUSH_COLOURS, feathered, job_regions, read_mask
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import SHARED_VGG16, need
 
@@ -85,31 +78,22 @@ def test_transparent_strokes_leave_the_rest_to_the_mix():
     np.testing.assert_allclose(share[10:], 0.6)
 
 
-def test_the_painters_layers_make_a_mask_and_an_empty_painter_none():
-    layer = np.zeros((*SHAPE, 4), np.uint8)
-    assert mask_from_strokes(layer, layer.copy(), SHAPE, 0.5) is None
-    first, second = layer.copy(), layer.copy()
-    first[:, :20, 3] = 255
-    second[:, 10:30, 3] = 255  # painted over part of the first
-    share = mask_from_strokes(first, second, SHAPE, 0.5)
-    assert share[:, :10].min() == 1.0 and share[:, 10:30].max() == 0.0
-    np.testing.assert_allclose(share[:, 30:], 0.5)
-
-
 def test_a_mask_that_is_no_image_is_refused():
     with pytest.raises(ImageError, match="not an image"):
         read_mask(b"my regions, in words", SHAPE, 0.5)
 
 
-def test_feathering_is_smooth_and_uniform_masks_are_just_a_mix(tmp_path: Path):
+def test_feathering_is_smooth_and_uniform_masks_are_just_a_mix():
     share = read_mask(png(halves((200, 200))), (200, 200), 0.5)
     soft = feathered(share, 0.05)  # a Gaussian 10 px wide: its steepest slope is 0.04 per pixel
     assert np.abs(np.diff(share[100])).max() == 1.0
     assert np.abs(np.diff(soft[100])).max() <= 0.045
     assert soft[100, 0] == 1.0 and soft[100, -1] == 0.0
-    assert uniform_share(np.full((4, 4), 0.25, np.float32)) == 0.25
-    assert uniform_share(share) is None
-    assert mask_digest(share) == mask_digest(share.copy()) != mask_digest(soft)
+    empty = np.zeros((*SHAPE, 4), np.uint8)  # a painting with nothing painted
+    assert job_regions(empty, SHAPE, 0.3, 0.02) == pytest.approx(0.3)
+    assert job_regions(np.full(SHAPE, 255, np.uint8), SHAPE, 0.3, 0.02) == 1.0
+    regions = job_regions(halves(), SHAPE, 0.3, 0.0)
+    assert isinstance(regions, np.ndarray) and regions.shape == SHAPE
 
 
 # -- classic mode ----------------------------------------------------------------------------
@@ -134,8 +118,10 @@ def test_classic_halves_take_their_own_styles_colours():
     """On the VGG16 stand-in: a random network's features hardly carry colour."""
     image = classic(halves(), backbone=BackboneSpec("vgg16", str(need(SHARED_VGG16))))
     left, right = image[:, :24], image[:, -24:]
-    assert colour_distance(left, RED) < 0.6 * colour_distance(left, BLUE)
-    assert colour_distance(right, BLUE) < 0.6 * colour_distance(right, RED)
+    assert colour_distance(left, RED) < 0.7 * colour_distance(left, BLUE)
+    assert colour_distance(right, BLUE) < 0.7 * colour_distance(right, RED)
+    assert colour_distance(left, RED) < 0.7 * colour_distance(right, RED)
+    assert colour_distance(right, BLUE) < 0.7 * colour_distance(left, BLUE)
 
 
 # -- fast mode (the real models) -------------------------------------------------------------

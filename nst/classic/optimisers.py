@@ -22,6 +22,9 @@ ADAM_EPSILON = 0.1
 """Adam's epsilon as a share of the image's RMS gradient: it damps steps where the gradient
 vanishes, and being relative it does so alike at any image size and cost scale."""
 
+TINY_GRADIENT = 1e-30
+"""Keeps a step defined where every gradient is zero (nothing to do: no step)."""
+
 LBFGS_HISTORY = 10
 """Curvature pairs L-BFGS keeps: jcjohnson's neural-style and torch.optim.LBFGS use 10-100."""
 LBFGS_ARMIJO = 1e-4
@@ -78,7 +81,7 @@ class Adam:
         v = self.v.assign(ADAM_BETA_2 * self.v + (1 - ADAM_BETA_2) * tf.square(gradient))
         m_hat = m / (1 - ADAM_BETA_1**t)
         v_hat = v / (1 - ADAM_BETA_2**t)
-        epsilon = ADAM_EPSILON * tf.sqrt(tf.reduce_mean(v_hat))
+        epsilon = ADAM_EPSILON * tf.sqrt(tf.reduce_mean(v_hat)) + TINY_GRADIENT
         update = self.learning_rate * m_hat / (tf.sqrt(v_hat) + epsilon)
         self.pixels.assign(tf.clip_by_value(self.pixels - update, 0.0, 1.0))
         return weighted

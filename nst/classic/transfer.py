@@ -29,7 +29,7 @@ from nst.images import (
     load_image,
     smallest_longest_side,
 )
-from nst.masks import feathered, fit_share, read_mask, uniform_share
+from nst.masks import fit_share, job_regions
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
 
@@ -101,19 +101,15 @@ class ClassicJob:
         )
 
     def _region_share(self, mask: ImageSource | None) -> np.ndarray | None:
-        """Style 1's share per output pixel, or None where one blended target serves.
-
-        A mask that is the same everywhere is just a style mix, so it takes
-        the cheaper blended path and gives exactly what that mix gives.
-        """
+        """Style 1's share per output pixel, or None where one blended target serves."""
         if mask is None or len(self.styles) < 2:
             return None
-        share = read_mask(mask, self.target.shape[:2], self.settings.style_mix)
-        uniform = uniform_share(share)
-        if uniform is not None:
-            self.style_shares = (uniform, 1.0 - uniform)
+        s = self.settings
+        regions = job_regions(mask, self.target.shape[:2], s.style_mix, s.mask_feather)
+        if isinstance(regions, float):
+            self.style_shares = (regions, 1.0 - regions)
             return None
-        return feathered(share, self.settings.mask_feather)
+        return regions
 
     def run(self) -> Iterator[Queued | Progress]:
         with self.scheduler.ticket(("classic", self.settings)) as ticket:

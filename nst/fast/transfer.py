@@ -13,7 +13,7 @@ from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
 from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
-from nst.masks import feathered, fit_share, read_mask, uniform_share
+from nst.masks import fit_share, job_regions
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
 
@@ -55,12 +55,11 @@ def stylize_fast(
     share = None
     if mask is not None and len(style_images) == 2:
         shape = fit_longest_side(content_image, settings.size).shape[:2]
-        share = read_mask(mask, shape, settings.style_mix)
-        uniform = uniform_share(share)
-        if uniform is not None:
-            shares, share = (uniform, 1.0 - uniform), None
+        regions = job_regions(mask, shape, settings.style_mix, settings.mask_feather)
+        if isinstance(regions, float):
+            shares = (regions, 1.0 - regions)
         else:
-            share = feathered(share, settings.mask_feather)
+            share = regions
     fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
     with scheduler.slot(("fast", settings)):
         return _render(fast_model, content_image, style_images, shares, settings, share)
