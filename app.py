@@ -241,10 +241,16 @@ class Update(NamedTuple):
     """The full-size result, written once the job is done or stopped."""
 
 
+def _term(term: str, event: Progress) -> str:
+    """A cost's line in the plot; coarse to fine draws one per stage, since a stage's
+    costs are measured on a picture of another size and must not read as getting worse."""
+    return term if event.stage_count == 1 else f"{term}, {event.stage_size} px"
+
+
 def _costs_frame(history: list[Progress]) -> pd.DataFrame:
     """Costs over steps in long form, on a log scale since the terms differ by decades."""
     rows = [
-        {"step": event.step, "term": term, "log10 cost": math.log10(max(cost, 1e-12))}
+        {"step": event.step, "term": _term(term, event), "log10 cost": math.log10(max(cost, 1e-12))}
         for event in history
         for term, cost in event.costs._asdict().items()
     ]

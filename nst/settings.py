@@ -73,7 +73,7 @@ class ClassicSettings(Settings, StyleMix):
 
     style_mix: float = _style_mix()
     iterations: int = parameter(
-        200,
+        150,
         low=1,
         high=10_000,
         step=1,
@@ -87,7 +87,7 @@ class ClassicSettings(Settings, StyleMix):
         typed=True,
         advanced=True,
         label="Content weight",
-        help="How much of the photo's shapes to keep.",
+        help="How much of the photo's shapes to keep (costs are relative: any network).",
     )
     style_weight: float = parameter(
         10.0,
@@ -96,16 +96,16 @@ class ClassicSettings(Settings, StyleMix):
         typed=True,
         advanced=True,
         label="Style weight",
-        help="How strongly to imitate the paintings.",
+        help="How strongly to imitate the paintings, at the middle style strength.",
     )
     tv_weight: float = parameter(
-        2.0,
+        3.0,
         low=0.0,
         high=1e9,
         typed=True,
         advanced=True,
         label="Smoothness (TV weight)",
-        help="Higher: fewer speckles, softer detail.",
+        help="Against coloured speckle, relative to the style's pull: higher is softer.",
     )
     size: int = parameter(
         512,
@@ -158,13 +158,13 @@ class ClassicSettings(Settings, StyleMix):
         typed=True,
         advanced=True,
         label="Learning rate",
-        help="Adam's step size, for pixels in [0, 1].",
+        help="Adam's step, or L-BFGS's first one: the RMS change of the pixels, in [0, 1].",
     )
     multires: bool = parameter(
-        True,
+        False,
         advanced=True,
         label="Coarse to fine",
-        help="Optimise at smaller sizes first, then refine at the output size.",
+        help="Optimise at smaller sizes first: faster steps, but bigger strokes, softer shapes.",
     )
     style_strength: float = parameter(
         STRENGTH_MIDDLE,
@@ -175,18 +175,23 @@ class ClassicSettings(Settings, StyleMix):
         help="How far from the photo toward the painting: 0 keeps the photo, 10 paints over it.",
     )
     optimiser: str = parameter(
-        "adam",
+        "lbfgs",
         choices=OPTIMISERS,
         advanced=True,
         label="Optimiser",
-        help="Adam, or L-BFGS (fewer, costlier steps; the learning rate is its first step).",
+        help="L-BFGS reaches a given image in fewer steps; Adam steps by the learning rate.",
     )
     mask_feather: float = _mask_feather()
 
     def cost_weights(self) -> tuple[float, float, float]:
-        """The content, style and TV weights, the style's pull scaled by the style strength."""
+        """The content, style and TV weights: the style's pull scaled by the style strength.
+
+        The TV weight is relative to the style's pull, since the speckle it
+        removes comes from the style's gradient: the same share at any strength.
+        """
         decades = (self.style_strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE
-        return self.content_weight, self.style_weight * 10.0**decades, self.tv_weight
+        style = self.style_weight * 10.0**decades
+        return self.content_weight, style, self.tv_weight * style
 
 
 @dataclass(frozen=True)
