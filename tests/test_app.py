@@ -24,7 +24,7 @@ from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER, StopSwitches
 from nst.settings import ClassicSettings
-from tests.conftest import SlotWatch
+from tests.conftest import SlotWatch, wait_for
 
 MAX_QUEUE = 5
 
@@ -83,14 +83,6 @@ def queued(job: Job, ahead: int) -> bool:
     """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
     outputs = job.outputs()
     return bool(outputs) and f"**Queued**: {ahead} job(s) ahead of you" in outputs[-1][1]
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
 
 
 def test_endpoints_name_their_parameters(server: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import struct
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from nst.images import (
     resize_to,
     save_png,
 )
+from tests.conftest import raw_png
 
 RED = (220, 30, 40)
 
@@ -37,23 +37,6 @@ def saved(tmp_path: Path, image: Image.Image, name: str, **options) -> Path:
     path = tmp_path / name
     image.save(path, **options)
     return path
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk with a correct CRC."""
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-def raw_png(width: int, height: int, depth: int, color_type: int, pixels: bytes) -> bytes:
-    """A PNG written by hand, for depths and sizes Pillow will not write for us."""
-    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(pixels))
-        + png_chunk(b"IEND", b"")
-    )
 
 
 def assert_color(image: np.ndarray, color, shape=(30, 40), tolerance=6) -> None:
