@@ -234,6 +234,8 @@ IMAGE_CASES = [
     ),
 ]
 BAD_IMAGES = [case for case in IMAGE_CASES if case.expect is not OK]
+DAMAGED = {"cut.jpg", "cut.png"}
+"""Sound headers, damaged pixels: refused when decoded, once a job holds the device."""
 
 
 @pytest.fixture(scope="module")
@@ -349,10 +351,15 @@ def test_library_fast_refuses_a_thin_image_at_a_small_size(corpus: Path, magenta
 def test_library_refuses_bad_images_in_its_own_words(corpus: Path, case: Case, role: str) -> None:
     bad, good = corpus / case.file, corpus / "style.png"
     content, styles = (bad, [good]) if role == "content" else (good, [good, bad])
-    calls = {
-        "classic": lambda: stylize(content, styles, TINY),
-        "fast": lambda: stylize_fast(content, styles, FastSettings(size=32)),
-    }
+
+    def classic() -> Any:
+        job = stylize(content, styles, TINY)  # refuses at once what the header shows
+        return list(job) if case.file in DAMAGED else job
+
+    model = str(SHARED_MAGENTA) if SHARED_MAGENTA.exists() else None
+    calls = {"classic": classic}
+    if model or case.file not in DAMAGED:  # fast mode decodes once its model is loaded
+        calls["fast"] = lambda: stylize_fast(content, styles, FastSettings(size=32), model=model)
     for mode, call in calls.items():
         with pytest.raises(case.expect) as error:
             within(CASE_TIMEOUT_S, call)

@@ -15,6 +15,7 @@ from nst.errors import ImageError, InputError
 from nst.images import (
     MAX_ASPECT_RATIO,
     MIN_SIDE,
+    check_image,
     fit_longest_side,
     load_image,
     max_pixels,
@@ -253,6 +254,20 @@ def test_truncated_files(tmp_path, name):
     path = tmp_path / f"half-{name}"
     path.write_bytes(data[: len(data) // 2])
     refuse(path, "truncated")
+
+
+@pytest.mark.parametrize("name", ["cut.jpg", "cut.png"])
+def test_a_job_checks_images_from_their_headers_and_decodes_them_later(tmp_path, name):
+    noise = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    data = saved(tmp_path, Image.fromarray(noise), name).read_bytes()
+    sound, cut = check_image(data), check_image(data[: len(data) // 2])
+    assert sound.shape == cut.shape == (48, 64)
+    assert sound.source == data  # encoded bytes, not pixels
+    assert sound.load().shape == (48, 64, 3)
+    with pytest.raises(ImageError, match="truncated"):
+        cut.load()
+    with pytest.raises(ImageError, match="megapixels"):
+        check_image(raw_png(9000, 9000, 8, 0, b"\x00" * 16))  # refused from its header
 
 
 @pytest.mark.parametrize(("width", "height"), [(1, 1), (MIN_SIDE - 1, 200), (300, 8)])

@@ -10,7 +10,7 @@ from nst import config
 from nst.colors import keep_content_colors
 from nst.fast.network import FastModel
 from nst.fast.sources import load_fast_model
-from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image, resize_to
+from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side, resize_to
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
 
@@ -35,13 +35,16 @@ def stylize_fast(
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
     ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder). The
-    job waits for the process-wide scheduler slot.
+    job waits for the process-wide scheduler slot holding its images undecoded
+    (checked from their headers).
     """
     shares = settings.style_shares(len(styles))
-    content_image = load_image(content)
-    style_images = [load_image(style) for style in styles]
+    content_input = check_image(content)
+    style_inputs = [check_image(style) for style in styles]
     fast_model = load_fast_model(model)
     with scheduler.slot(("fast", settings)):
+        content_image = content_input.load()
+        style_images = [style.load() for style in style_inputs]
         return _render(fast_model, content_image, style_images, shares, settings)
 
 
