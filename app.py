@@ -302,13 +302,17 @@ def run_fast(
     from nst.fast import load_fast_model, stylize_fast
 
     content, styles = _inputs(content, style_1, style_2)
+    session = _session(request)
+    cancel = STOPS.claim(session)
     started = time.perf_counter()
     try:
         settings = FastSettings.from_values(values, caps.fast)
         model = load_fast_model()
-        image = stylize_fast(content, styles, settings)
+        image = stylize_fast(content, styles, settings, cancel=cancel)
     except Exception as error:
         raise _fail(error, content, *styles) from None
+    finally:
+        STOPS.release(session, cancel)
     status = f"**Done** in {time.perf_counter() - started:.1f} s."
     if not model.mixes_embeddings and (len(styles) > 1 or settings.strength < 1):
         status += f" {model.blend_note}"
@@ -353,7 +357,7 @@ def arm_stop(request: gr.Request) -> str:
 
 
 def stop(request: gr.Request) -> None:
-    """Stop this session's classic jobs; a running one keeps its last image."""
+    """Stop this session's jobs, running or waiting; a classic one keeps its last image."""
     if STOPS.stop(_session(request)):
         gr.Info("Stopping after the current step…")
     else:
@@ -585,7 +589,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--max-queue",
         type=int,
         default=config.MAX_QUEUE.integer(),
-        help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
+        help="jobs that may wait (0: none); more are told the app is busy "
+        f"(${config.MAX_QUEUE.name})",
     )
     return parser.parse_args(argv)
 

@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nst.errors import BusyError
+from nst.errors import BusyError, StoppedError
+
+CANCEL_POLL_SECONDS = 0.25
+"""How often a job waiting in :meth:`Scheduler.slot` looks at its cancel flag."""
 
 Listener = Callable[[str, "Ticket"], None]
 """Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot."""
@@ -58,14 +61,18 @@ class Scheduler:
 
     @contextmanager
     def ticket(self, job: Any = None) -> Iterator[Ticket]:
-        """Join the queue; leaving the ``with`` block frees the place or the slot."""
+        """Join the queue; leaving the ``with`` block frees the place or the slot.
+
+        With ``max_waiting`` jobs already waiting (0: a job running) the line is
+        full: BusyError, before the caller has spent anything on the job.
+        """
         with self._cond:
-            waiting = max(len(self._queue) - 1, 0)
-            if self.max_waiting is not None and waiting >= self.max_waiting:
+            if self.max_waiting is not None and len(self._queue) > self.max_waiting:
+                waiting = len(self._queue) - 1
                 jobs = "1 job is" if waiting == 1 else f"{waiting} jobs are"
+                state = f"{jobs} already waiting" if waiting else "another job is running"
                 raise BusyError(
-                    f"Sorry, the server is busy: {jobs} already waiting. "
-                    "Please try again in a minute."
+                    f"Sorry, the server is busy: {state}. Please try again in a minute."
                 )
             ticket = Ticket(self, job)
             self._queue.append(ticket)
@@ -82,10 +89,15 @@ class Scheduler:
                 self._tell("end", ticket)
 
     @contextmanager
-    def slot(self, job: Any = None) -> Iterator[None]:
-        """Wait for and hold the slot (for callers that need no queue position)."""
+    def slot(self, job: Any = None, cancel: threading.Event | None = None) -> Iterator[None]:
+        """Wait for and hold the slot (for callers that need no queue position).
+
+        Once ``cancel`` is set a waiting job leaves the line: StoppedError.
+        """
         with self.ticket(job) as ticket:
-            ticket.wait()
+            while not ticket.wait(CANCEL_POLL_SECONDS):
+                if cancel is not None and cancel.is_set():
+                    raise StoppedError("Stopped before it started.")
             yield
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,19 +31,21 @@ def stylize_fast(
     *,
     model: str | None = None,
     scheduler: Scheduler = SCHEDULER,
+    cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
     ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder). The
     job waits for the process-wide scheduler slot holding its images undecoded
-    (checked from their headers).
+    (checked from their headers); once ``cancel`` is set it leaves the line
+    with :class:`~nst.errors.StoppedError`.
     """
     shares = settings.style_shares(len(styles))
     content_input = check_image(content)
     style_inputs = [check_image(style) for style in styles]
     fast_model = load_fast_model(model)
-    with scheduler.slot(("fast", settings)):
+    with scheduler.slot(("fast", settings), cancel):
         content_image = content_input.load()
         style_images = [style.load() for style in style_inputs]
         return _render(fast_model, content_image, style_images, shares, settings)
