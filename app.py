@@ -27,6 +27,7 @@ import pandas as pd
 from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
 from PIL import Image
+from starlette.middleware import Middleware
 
 from nst import config
 from nst.errors import NSTError
@@ -38,6 +39,7 @@ from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
 from nst.scheduler import SCHEDULER, STOPS
 from nst.settings import ClassicSettings, FastSettings
+from nst.web import MB, RequestLimits, inline_image
 
 log = logging.getLogger("dual-nst.app")
 
@@ -104,6 +106,8 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
     gradio_preprocess = component.preprocess
 
     def preprocess(payload: Any) -> Any:
+        if payload is not None and (payload.url or "").startswith("data:"):
+            return _inline_upload(component, payload.url)
         try:
             return gradio_preprocess(payload)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
@@ -119,6 +123,22 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
 
     component.preprocess = preprocess
     return component
+
+
+def _inline_upload(component: gr.Image, url: str) -> str:
+    """An image sent inline (a ``data:`` URL) kept as an upload is: checked, stored, swept.
+
+    Gradio would decode and re-encode it before any check, into a file its
+    cache sweep never removes; here its header is checked first, its bytes
+    are stored as sent, and the file joins those ``delete_cache`` removes.
+    """
+    try:
+        data = inline_image(url)
+    except NSTError as error:
+        raise gr.Error(str(error)) from None
+    path = save_bytes_to_cache(data, "inline-image", get_upload_folder())
+    component.temp_files.add(path)
+    return path
 
 
 def _inputs(content: str | None, style_1: str | None, style_2: str | None) -> tuple[str, list[str]]:
@@ -543,6 +563,17 @@ def preload() -> None:
             log.warning("%s mode is unavailable until this is fixed: %s", name, error)
 
 
+def request_limits() -> list[Middleware]:
+    """The web server's checks in front of Gradio: bounds per request, arrival stamps."""
+    return [
+        Middleware(
+            RequestLimits,
+            max_bytes=config.MAX_REQUEST_MB.integer() * MB,
+            max_parts=config.MAX_FILES.integer(),
+        )
+    ]
+
+
 def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     """Queue and serve ``demo`` with the app's look; ``kwargs`` go to ``launch()``.
 
@@ -550,7 +581,8 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     jobs: Gradio's own ``max_size`` would refuse every event once full, Stop
     included. Transfer handlers start at once and wait inside the scheduler,
     which runs one at a time, shows each job its place and tells the rest
-    the server is busy; Gradio gets threads enough for all of them.
+    the server is busy; Gradio gets threads enough for all of them. Every
+    request passes :func:`request_limits` before Gradio sees it.
     """
     SCHEDULER.max_waiting = max_queue
     for fn in demo.fns.values():
@@ -559,7 +591,12 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     demo.queue(max_size=None)
     threads = max(kwargs.pop("max_threads", 40), max_queue + HANDLER_MARGIN + THREAD_MARGIN)
     return demo.launch(
-        theme=THEME, css=CSS, max_file_size=MAX_UPLOAD, max_threads=threads, **kwargs
+        theme=THEME,
+        css=CSS,
+        max_file_size=MAX_UPLOAD,
+        max_threads=threads,
+        app_kwargs={"middleware": request_limits()},
+        **kwargs,
     )
 
 

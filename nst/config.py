@@ -115,6 +115,12 @@ MAX_QUEUE = Variable(
 DELETE_CACHE_SECONDS = Variable(
     "NST_DELETE_CACHE_SECONDS", "3600", "how long uploads and results stay on the server"
 )
+MAX_REQUEST_MB = Variable(
+    "NST_MAX_REQUEST_MB",
+    "64",
+    "largest body of one request to the app, in MB: an upload, or a call with images inline",
+)
+MAX_FILES = Variable("NST_MAX_FILES", "4", "most files one upload request to the app may carry")
 STYLES_DIR = Variable(
     "NST_STYLES_DIR", "", "the gallery folder; images dropped in appear after a restart"
 )
