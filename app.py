@@ -208,6 +208,11 @@ def _session(request: gr.Request | None) -> str:
     return (request.session_hash if request else None) or ""
 
 
+def _arrived(request: gr.Request | None) -> float | None:
+    """When the job's request reached the server (stamped by ``RequestLimits``), for Stop."""
+    return getattr(getattr(request, "state", None), "arrived", None)
+
+
 def _endpoint(
     name: str, summary: str, settings: type[Settings], run: Callable[..., Any]
 ) -> Callable[..., Any]:
@@ -260,7 +265,7 @@ def run_classic(
 ) -> Iterator[tuple[Any, str, Any, Any]]:
     """One classic job for the page or the API, streaming (image, status, costs, PNG)."""
     session = _session(request)
-    cancel = STOPS.claim(session)
+    cancel = STOPS.claim(session, _arrived(request))
     try:
         yield from _classic_updates(content, style_1, style_2, values, caps, cancel)
     except Exception as error:
@@ -323,7 +328,7 @@ def run_fast(
 
     content, styles = _inputs(content, style_1, style_2)
     session = _session(request)
-    cancel = STOPS.claim(session)
+    cancel = STOPS.claim(session, _arrived(request))
     started = time.perf_counter()
     try:
         settings = FastSettings.from_values(values, caps.fast)
@@ -374,6 +379,15 @@ def arm_stop(request: gr.Request) -> str:
     """Before a classic job queues: give it a stop flag and say it is waiting."""
     STOPS.arm(_session(request))
     return WAITING
+
+
+def client_gone(request: gr.Request) -> None:
+    """The page was closed or the API client went away: its jobs stop, running or waiting.
+
+    Gradio calls this when the session's heartbeat connection drops, at once,
+    where it would otherwise close a job only at its next preview.
+    """
+    STOPS.stop(_session(request))
 
 
 def stop(request: gr.Request) -> None:
@@ -536,6 +550,7 @@ def build_demo() -> gr.Blocks:
             **transfer,
         ).failure(after_failure, inputs=status, outputs=status, **private)
         stop_button.click(stop, api_name="stop", queue=False)
+        demo.unload(client_gone)
         for tab, shows_costs in ((classic_tab, True), (fast_tab, False)):
             tab.select(
                 partial(gr.update, visible=shows_costs),
@@ -564,7 +579,7 @@ def preload() -> None:
 
 
 def request_limits() -> list[Middleware]:
-    """The web server's checks in front of Gradio: bounds per request, arrival stamps."""
+    """The web server's checks in front of Gradio: bounds per request, arrival stamps for Stop."""
     return [
         Middleware(
             RequestLimits,

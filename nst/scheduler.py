@@ -9,6 +9,7 @@ Listeners hear when a job takes the slot and when it leaves it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,11 @@ from nst.errors import BusyError, StoppedError
 
 CANCEL_POLL_SECONDS = 0.25
 """How often a job waiting in :meth:`Scheduler.slot` looks at its cancel flag."""
+STOP_GRACE_SECONDS = 5.0
+"""How long a Stop that found no job of its session still stops the next ones to arrive:
+an API client's Stop can overtake the job it submitted just before, while its files upload."""
+STOP_MEMORY_SECONDS = 60.0
+"""How long a Stop is remembered for jobs that arrived before it but start after it."""
 
 Listener = Callable[[str, "Ticket"], None]
 """Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot."""
@@ -128,26 +134,39 @@ class Scheduler:
 class StopSwitches:
     """Per-session stop flags, so Stop ends this visitor's jobs and nobody else's.
 
-    A front end arms a flag before it submits a job, so a Stop in between is
-    not lost; a job claims the armed flag (or a new one) when it starts. Stop
-    sets the armed flag and every running one, and a job still queued in the
-    scheduler leaves the line without running.
+    Stop sets the flags of the session's running jobs, and a job still queued
+    in the scheduler leaves the line without running. It is also remembered
+    for a while, because a job's request may arrive before a Stop yet claim
+    its flag after it (while the request is prepared): such a job starts
+    stopped. A Stop that found nothing to stop also stops the jobs arriving in
+    the next :data:`STOP_GRACE_SECONDS`, whose requests it may have overtaken.
+    A front end may arm a flag before it submits a job; arming means a new job
+    was asked for, so it also forgets an earlier Stop.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._armed: dict[str, threading.Event] = {}
         self._running: dict[str, set[threading.Event]] = {}
+        self._stops: dict[str, tuple[float, bool]] = {}
+        """Session → (when it last asked to stop, whether that Stop found no job)."""
 
     def arm(self, session: str) -> None:
         """A flag for the session's next job (the page starts one job at a time)."""
         with self._lock:
             self._armed[session] = threading.Event()
+            self._stops.pop(session, None)
 
-    def claim(self, session: str) -> threading.Event:
-        """The flag of a job that is starting now."""
+    def claim(self, session: str, arrived: float | None = None) -> threading.Event:
+        """The flag of a job that is starting now.
+
+        ``arrived`` is when the job's request reached the server, in
+        :func:`time.monotonic` seconds (now, if not given).
+        """
         with self._lock:
             flag = self._armed.pop(session, None) or threading.Event()
+            if self._stopped_after(session, time.monotonic() if arrived is None else arrived):
+                flag.set()
             self._running.setdefault(session, set()).add(flag)
             return flag
 
@@ -161,13 +180,27 @@ class StopSwitches:
 
     def stop(self, session: str) -> int:
         """Set the session's flags; returns how many jobs were asked to stop."""
+        now = time.monotonic()
         with self._lock:
             flags = [*self._running.get(session, ())]
             if session in self._armed:
                 flags.append(self._armed[session])
+            self._stops = {
+                other: (when, idle)
+                for other, (when, idle) in self._stops.items()
+                if now - when <= STOP_MEMORY_SECONDS
+            }
+            self._stops[session] = (now, not flags)
         for flag in flags:
             flag.set()
         return len(flags)
+
+    def _stopped_after(self, session: str, arrived: float) -> bool:
+        """Whether a Stop of ``session`` applies to a job that arrived at ``arrived``."""
+        if session not in self._stops:
+            return False
+        when, found_nothing = self._stops[session]
+        return arrived <= when + (STOP_GRACE_SECONDS if found_nothing else 0.0)
 
 
 SCHEDULER = Scheduler()

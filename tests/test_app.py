@@ -281,6 +281,7 @@ def test_stop_reaches_a_job_still_waiting_and_only_this_session() -> None:
     switches.release("tab-1", running)
     switches.release("tab-1", waiting)
     assert switches.stop("tab-1") == 0
+    switches.arm("tab-1")  # the page asks for a new job: the earlier Stop is forgotten
     assert not switches.claim("tab-1").is_set()
 
 
