@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nst.errors import BusyError, StoppedError
+from nst.memory import release_after_job
 
 CANCEL_POLL_SECONDS = 0.25
 """How often a job waiting in :meth:`Scheduler.slot` looks at its cancel flag."""
@@ -204,7 +205,9 @@ class StopSwitches:
 
 
 SCHEDULER = Scheduler()
-"""The scheduler every transfer in this process goes through."""
+"""The scheduler every transfer in this process goes through; after each job it returns the
+memory the job freed to the system."""
+SCHEDULER.add_listener(release_after_job)
 
 STOPS = StopSwitches()
 """The Stop switches of every session of this process's front ends."""
