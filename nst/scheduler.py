@@ -27,7 +27,8 @@ STOP_MEMORY_SECONDS = 60.0
 """How long a Stop is remembered for jobs that arrived before it but start after it."""
 
 Listener = Callable[[str, "Ticket"], None]
-"""Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot."""
+"""Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot;
+a job's end is always heard before the next job's start."""
 
 
 class Ticket:
@@ -88,12 +89,15 @@ class Scheduler:
         finally:
             with self._cond:
                 ended = self._running is ticket
-                if ended:
-                    self._running = None
-                self._queue.remove(ticket)
-                self._cond.notify_all()
-            if ended:
-                self._tell("end", ticket)
+            try:
+                if ended:  # told while the slot is still held: before the next job's start
+                    self._tell("end", ticket)
+            finally:
+                with self._cond:
+                    if ended:
+                        self._running = None
+                    self._queue.remove(ticket)
+                    self._cond.notify_all()
 
     @contextmanager
     def slot(self, job: Any = None, cancel: threading.Event | None = None) -> Iterator[None]:

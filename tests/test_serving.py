@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -371,3 +372,25 @@ def test_a_scheduler_without_a_line_runs_one_job_and_refuses_the_next() -> None:
     with scheduler.ticket() as again:
         assert again.wait(timeout=1)
     assert scheduler.waiting == 0
+
+
+def test_listeners_hear_a_jobs_end_before_the_next_start() -> None:
+    scheduler = Scheduler()
+    heard: list[str] = []
+
+    def slow(event: str, ticket: Ticket) -> None:  # slow to hear an end, as releasing memory is
+        if event == "end":
+            time.sleep(0.2)
+        heard.append(event)
+
+    def job() -> None:
+        with scheduler.slot():
+            time.sleep(0.05)
+
+    scheduler.add_listener(slow)
+    jobs = [threading.Thread(target=job) for _ in range(2)]
+    for thread in jobs:
+        thread.start()
+    for thread in jobs:
+        thread.join(timeout=30)
+    assert heard == ["start", "end", "start", "end"]
