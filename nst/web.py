@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nst.errors import ImageError
@@ -101,7 +102,7 @@ class RequestLimits:
                 if parser is not None:
                     try:
                         parser.write(chunk)
-                    except Exception:  # the parser's errors have no common base
+                    except FormParserError:
                         await _refuse(send, 400, "The multipart body is malformed.")
                         return
                     if parts > self.max_parts:

@@ -218,6 +218,12 @@ def test_an_upload_over_the_bounds_is_refused_and_leaves_no_file(
     assert upload(url, [(f"{n}.png", megabyte) for n in range(3)]) in (413, 0)  # 3 MB in all
     status = upload(url, [(f"{n}.png", b"tiny") for n in range(MAX_FILES + 1)])
     assert status == 413
+    malformed = httpx.post(
+        f"{url}gradio_api/upload",
+        content=b"no parts here",
+        headers={"content-type": "multipart/form-data; boundary=B"},
+    )
+    assert malformed.status_code == 400
     abandon_upload(url, declared=3 << 19, sent=1 << 20)
     time.sleep(0.5)
     assert not files_under(cache) - before
