@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ from nst.fast.network import FastModel
 from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
-from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
+from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
 
@@ -39,18 +40,23 @@ def stylize_fast(
     *,
     model: str | FastModel | None = None,
     scheduler: Scheduler = SCHEDULER,
+    cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
     ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder), or is a
-    loaded model. The job waits for the process-wide scheduler slot.
+    loaded model. The job waits for the process-wide scheduler slot holding its
+    images undecoded (checked from their headers); once ``cancel`` is set it
+    leaves the line with :class:`~nst.errors.StoppedError`.
     """
     shares = settings.style_shares(len(styles))
-    content_image = load_image(content)
-    style_images = [load_image(style) for style in styles]
+    content_input = check_image(content)
+    style_inputs = [check_image(style) for style in styles]
     fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
-    with scheduler.slot(("fast", settings)):
+    with scheduler.slot(("fast", settings), cancel):
+        content_image = content_input.load()
+        style_images = [style.load() for style in style_inputs]
         return _render(fast_model, content_image, style_images, shares, settings)
 
 
