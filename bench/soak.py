@@ -515,7 +515,7 @@ def hostile_round(
         first = client(app.url).submit(
             **small, size=64, iterations=5, preview_every=1, api_name="/classic"
         )
-        wait_until(lambda: "1 job(s) ahead" in latest_status(first), timeout=JOB_TIMEOUT_S)
+        wait_until(lambda: Queued(1).words() in latest_status(first), timeout=JOB_TIMEOUT_S)
         time.sleep(1)  # the running job's memory settles in its first steps
         before, _ = app.memory_mb()
         waiting = []
@@ -533,7 +533,7 @@ def hostile_round(
         abandoned.kill()
     killed = time.perf_counter()
     abandoned.wait()
-    wait_until(lambda: "Running" in latest_status(first), timeout=JOB_TIMEOUT_S)
+    wait_until(lambda: "Painting" in latest_status(first), timeout=JOB_TIMEOUT_S)
     figures["slot kept"].append(time.perf_counter() - killed)
     statuses = [job.result(timeout=JOB_TIMEOUT_S)[1] for job in (first, *waiting)]
     checks["every waiting job done"] = all("Done" in status for status in statuses)
