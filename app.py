@@ -29,19 +29,21 @@ import pandas as pd
 from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
 from PIL import Image
+from starlette.middleware import Middleware
 
 from nst import config
-from nst.errors import NSTError
+from nst.errors import NSTError, StoppedError
 from nst.events import Progress, Queued, duration_words
 from nst.gallery import GalleryItem, load_gallery, styles_dir
 from nst.host import HostCaps, host_caps, upload_lifetime_seconds
-from nst.images import check_image_file, fit_longest_side, load_image, png_bytes, resize_to
+from nst.images import check_image, fit_longest_side, load_image, png_bytes, resize_to
 from nst.masks import BRUSH_COLOURS, read_mask, share_image
 from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
 from nst.quiet import configure_logging, import_tensorflow
 from nst.scheduler import SCHEDULER, STOPS
 from nst.settings import ClassicSettings, FastSettings
+from nst.web import MB, RequestLimits, inline_image
 
 log = logging.getLogger("dual-nst.app")
 
@@ -158,6 +160,8 @@ def _image_input(label: str, height: int, elem_id: str, visible: bool = True) ->
     gradio_preprocess = component.preprocess
 
     def preprocess(payload: Any) -> Any:
+        if payload is not None and (payload.url or "").startswith("data:"):
+            return _inline_upload(component, payload.url)
         try:
             return gradio_preprocess(payload)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
@@ -173,6 +177,22 @@ def _image_input(label: str, height: int, elem_id: str, visible: bool = True) ->
 
     component.preprocess = preprocess
     return component
+
+
+def _inline_upload(component: gr.Image, url: str) -> str:
+    """An image sent inline (a ``data:`` URL) kept as an upload is: checked, stored, swept.
+
+    Gradio would decode and re-encode it before any check, into a file its
+    cache sweep never removes; here its header is checked first, its bytes
+    are stored as sent, and the file joins those ``delete_cache`` removes.
+    """
+    try:
+        data = inline_image(url)
+    except NSTError as error:
+        raise gr.Error(str(error)) from None
+    path = save_bytes_to_cache(data, "inline-image", get_upload_folder())
+    component.temp_files.add(path)
+    return path
 
 
 class Inputs(NamedTuple):
@@ -282,6 +302,11 @@ def _session(request: gr.Request | None) -> str:
     return (request.session_hash if request else None) or ""
 
 
+def _arrived(request: gr.Request | None) -> float | None:
+    """When the job's request reached the server (stamped by ``RequestLimits``), for Stop."""
+    return getattr(getattr(request, "state", None), "arrived", None)
+
+
 def _endpoint(
     name: str,
     summary: str,
@@ -348,7 +373,7 @@ def _classic_job(
 ) -> Iterator[Update]:
     """One classic job for either front end, holding this session's stop flag while it runs."""
     session = _session(request)
-    cancel = STOPS.claim(session)
+    cancel = STOPS.claim(session, _arrived(request))
     try:
         yield from _classic_updates(inputs, values, caps, cancel)
     except Exception as error:
@@ -391,18 +416,27 @@ def _classic_updates(
         yield Update(None, "Stopped before it started.")
 
 
-def _fast_job(inputs: Inputs, values: dict[str, Any], caps: HostCaps) -> Update:
-    """One fast job for either front end: the result, its status and its PNG."""
+def _fast_job(
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
+) -> Update:
+    """One fast job for either front end: the result, its status and its PNG.
+
+    It holds this session's stop flag while it waits, so Stop takes it out of the line.
+    """
     from nst.fast import load_fast_model, stylize_fast
 
     content, styles = inputs.checked()
+    session = _session(request)
+    cancel = STOPS.claim(session, _arrived(request))
     started = time.perf_counter()
     try:
         settings = FastSettings.from_values(values, caps.fast)
         model = load_fast_model()
-        image = stylize_fast(content, styles, settings, mask=inputs.mask)
+        image = stylize_fast(content, styles, settings, mask=inputs.mask, cancel=cancel)
     except Exception as error:
         raise _fail(error, *inputs.uploads) from None
+    finally:
+        STOPS.release(session, cancel)
     words = f"Done in {duration_words(time.perf_counter() - started)}."
     if not model.mixes_embeddings and (len(styles) > 1 or settings.strength < 1):
         words += f" {model.blend_note}"
@@ -431,7 +465,7 @@ def run_fast(
     request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> tuple[Any, str, Any]:
     """One fast job for the API: (image, status, PNG)."""
-    update = _fast_job(inputs, values, caps)
+    update = _fast_job(request, inputs, values, caps)
     return update.image, update.words, update.png
 
 
@@ -535,6 +569,9 @@ def _on_page(
                 plot = (update.costs,) if costs else ()
                 mask = _save_mask(inputs.mask) if update.png and inputs.mask is not None else None
                 yield pair(update), status, *plot, _download(update.png), _download(mask)
+        except StoppedError as error:  # Stop, while the job still waited
+            plot = (None,) if costs else ()
+            yield None, page_status(str(error)), *plot, _download(None), _download(None)
         except Exception as error:
             message = _fail(error, inputs.content).message
             plot = (None,) if costs else ()
@@ -565,7 +602,7 @@ def page_fast(
 
     def updates() -> Iterator[Update]:
         yield Update(None, "Painting in one pass…", busy=True)
-        yield _fast_job(inputs, values, caps)
+        yield _fast_job(request, inputs, values, caps)
 
     yield from _on_page(updates(), inputs, values, costs=False)
 
@@ -597,8 +634,18 @@ def arm_stop(request: gr.Request) -> str:
     return WAITING
 
 
+def client_gone(request: gr.Request) -> None:
+    """The page was closed or the API client went away: its jobs stop, running or waiting.
+
+    Gradio calls this when the session's heartbeat connection drops, at once,
+    where it would otherwise close a job only at its next preview.
+    """
+    STOPS.stop(_session(request))
+
+
 def stop(request: gr.Request) -> str:
-    """Stop this session's classic jobs (a running one keeps its last image); say what happened."""
+    """Stop this session's jobs, running or waiting (a classic one keeps its last image);
+    say what happened."""
     if STOPS.stop(_session(request)):
         message = "Stopping after the current step…"
     else:
@@ -615,7 +662,7 @@ def check_upload(upload: dict[str, Any] | None) -> tuple[Any, Any]:
     if upload is None:
         return gr.skip(), gr.skip()
     try:
-        check_image_file(upload["path"])
+        check_image(upload["path"])
     except NSTError as error:
         log.warning("refused upload: %s", error)
         gr.Warning(html.escape(str(error)))
@@ -860,6 +907,7 @@ def build_demo() -> gr.Blocks:
                 api_visibility="private",
             )
         content.change(show_painter, inputs=content, outputs=[regions, painter], **private)
+        demo.unload(client_gone)
         for tab, shows_costs in ((classic_tab, True), (fast_tab, False)):
             tab.select(
                 partial(gr.update, visible=shows_costs),
@@ -887,6 +935,17 @@ def preload() -> None:
             log.warning("%s mode is unavailable until this is fixed: %s", name, error)
 
 
+def request_limits() -> list[Middleware]:
+    """The web server's checks in front of Gradio: bounds per request, arrival stamps for Stop."""
+    return [
+        Middleware(
+            RequestLimits,
+            max_bytes=config.MAX_REQUEST_MB.integer() * MB,
+            max_parts=config.MAX_FILES.integer(),
+        )
+    ]
+
+
 def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     """Queue and serve ``demo`` with the app's look; ``kwargs`` go to ``launch()``.
 
@@ -894,7 +953,8 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     jobs: Gradio's own ``max_size`` would refuse every event once full, Stop
     included. Transfer handlers start at once and wait inside the scheduler,
     which runs one at a time, shows each job its place and tells the rest
-    the server is busy; Gradio gets threads enough for all of them.
+    the server is busy; Gradio gets threads enough for all of them. Every
+    request passes :func:`request_limits` before Gradio sees it.
     """
     SCHEDULER.max_waiting = max_queue
     for fn in demo.fns.values():
@@ -903,7 +963,12 @@ def launch(demo: gr.Blocks, *, max_queue: int, **kwargs: Any) -> Any:
     demo.queue(max_size=None)
     threads = max(kwargs.pop("max_threads", 40), max_queue + HANDLER_MARGIN + THREAD_MARGIN)
     return demo.launch(
-        theme=THEME, css=CSS, max_file_size=MAX_UPLOAD, max_threads=threads, **kwargs
+        theme=THEME,
+        css=CSS,
+        max_file_size=MAX_UPLOAD,
+        max_threads=threads,
+        app_kwargs={"middleware": request_limits()},
+        **kwargs,
     )
 
 
@@ -933,7 +998,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--max-queue",
         type=int,
         default=config.MAX_QUEUE.integer(),
-        help=f"jobs that may wait; more are told the app is busy (${config.MAX_QUEUE.name})",
+        help="jobs that may wait (0: none); more are told the app is busy "
+        f"(${config.MAX_QUEUE.name})",
     )
     parser.add_argument(
         "--mcp",

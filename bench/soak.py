@@ -21,6 +21,18 @@
    job took to leave the queue, and how long after Stop the last job started.
    Then Stop again, this time with the queue full: it must still be accepted,
    and a job submitted then must be told the server is busy.
+4. Hostile: the app in its own process (``python app.py``), so that its
+   memory is measured alone, through 10 rounds (``--quick``: 3). In each, a
+   streaming client starts a classic job (256 px, one preview every 300
+   steps) and is killed once a small job and 4 (``--quick``: 3) jobs of three
+   39-megapixel images each (classic at 64 px and fast at 2048 px in turn)
+   wait behind it; meanwhile an 81-megapixel image is sent inline, an upload
+   over the request's bytes, one over its files, and an upload abandoned
+   halfway. Prints the app's RSS at the start, at its peak and at the end,
+   the RSS each waiting job adds and how long the abandoned job kept the
+   slot; checks the refusals, that nothing stays in the app's cache past
+   ``NST_DELETE_CACHE_SECONDS``, and that the RSS after the last round is
+   within 10 % of that after the first.
 
 Exit status 1 when a check fails. All traffic stays on 127.0.0.1.
 """
@@ -28,8 +40,12 @@ Exit status 1 when a check fails. All traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import shutil
+import socket
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -54,7 +70,9 @@ os.environ["GRADIO_TEMP_DIR"] = str(CACHE / "gradio")
 if SHARED_MAGENTA.is_dir():
     os.environ.setdefault("NST_FAST_MODEL", str(SHARED_MAGENTA))
 
+import httpx  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.utils import Status  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import app  # noqa: E402
@@ -74,6 +92,26 @@ SHAPES = ((48, 64), (64, 48), (64, 64))
 BUSY = "the server is busy"
 """How the scheduler refuses a job when the line is full (nst.errors.BusyError)."""
 JOB_TIMEOUT_S = 300.0
+HUGE = (6500, 6000)
+"""(width, height) of the large images: 39 megapixels, a PNG of about 100 kB."""
+APP_LIFETIME_S = 30
+"""The hostile phase's NST_DELETE_CACHE_SECONDS: longer than any job waits there."""
+ROUND_DRIFT_LIMIT = 0.10
+WAITING_JOB_LIMIT_MB = 10.0
+SLOT_LIMIT_S = 2.0
+STREAMING_CLIENT = """
+import sys
+from gradio_client import Client, handle_file
+
+url, content, style = sys.argv[1:]
+job = Client(url, verbose=False).submit(
+    content=handle_file(content), style_1=handle_file(style), size=256, iterations=300,
+    preview_every=300, multires=False, api_name="/classic",
+)
+for _, status, *_ in job:
+    print(status, flush=True)
+"""
+"""A page-like client: streams a long classic job, printing each status, until killed."""
 
 
 @dataclass(frozen=True)
@@ -82,16 +120,18 @@ class Plan:
     checkpoint: int
     clients: int
     max_queue: int
+    hostile_rounds: int
+    waiting: int
 
 
-FULL = Plan(rounds=50, checkpoint=10, clients=20, max_queue=5)
-QUICK = Plan(rounds=20, checkpoint=5, clients=8, max_queue=3)
+FULL = Plan(rounds=50, checkpoint=10, clients=20, max_queue=5, hostile_rounds=10, waiting=4)
+QUICK = Plan(rounds=20, checkpoint=5, clients=8, max_queue=3, hostile_rounds=3, waiting=3)
 
 
-def memory_mb() -> tuple[float, float]:
-    """(RSS, peak RSS) of this process in MB, from /proc/self/status."""
+def memory_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(RSS, peak RSS) of a process (this one by default) in MB, from /proc."""
     fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(("VmRSS", "VmHWM")):
             name, value = line.split(":")
             fields[name] = int(value.split()[0]) / 1024
@@ -339,6 +379,225 @@ def stop_with_full_queue(
     checks.check("cancelled jobs left the queue within 10 s", left == 0, f"{left} still waiting")
 
 
+class AppProcess:
+    """``python app.py`` on a free port of 127.0.0.1, with its own cache folder."""
+
+    def __init__(self, max_queue: int, cache: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.cache = cache
+        self.url = f"http://127.0.0.1:{port}/"
+        env = {
+            **os.environ,
+            "GRADIO_TEMP_DIR": str(cache),
+            "NST_DELETE_CACHE_SECONDS": str(APP_LIFETIME_S),
+        }
+        command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--preload"]
+        self.process = subprocess.Popen(
+            [*command, "--max-queue", str(max_queue)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=JOB_TIMEOUT_S)
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(self.url, timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def memory_mb(self) -> tuple[float, float]:
+        return memory_mb(self.process.pid)
+
+    def files(self) -> set[Path]:
+        return {path for path in self.cache.rglob("*") if path.is_file()}
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def write_hostile_inputs(folder: Path) -> dict[str, Path]:
+    """Three 39-megapixel PNGs, an 81-megapixel one (1 bit), a small photo and style."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for index, colour in enumerate(((200, 120, 40), (40, 90, 200), (90, 160, 90))):
+        paths[f"huge{index}"] = folder / f"huge{index}.png"
+        Image.new("RGB", HUGE, colour).save(paths[f"huge{index}"])
+    paths["81mp"] = folder / "81mp.png"
+    Image.new("1", (9000, 9000), 1).save(paths["81mp"])
+    paths["photo"], paths["style"] = folder / "photo.png", folder / "style.png"
+    Image.fromarray(noise((48, 64), 20)).save(paths["photo"])
+    Image.fromarray(noise((64, 64), 21)).save(paths["style"])
+    return paths
+
+
+def latest_status(job: Any) -> str:
+    outputs = job.outputs()
+    return outputs[-1][1] if outputs else ""
+
+
+def refusals(
+    url: str, inputs: dict[str, Path], app: AppProcess, figures: dict[str, list[float]]
+) -> dict[str, bool]:
+    """Requests over the bounds, each of which must be refused and leave no file."""
+    base = url + "gradio_api"
+    before = app.files()
+    data_url = "data:image/png;base64," + base64.b64encode(inputs["81mp"].read_bytes()).decode()
+    inline = {"url": data_url, "path": None, "meta": {"_type": "gradio.FileData"}}
+    with httpx.Client(timeout=JOB_TIMEOUT_S) as http:
+        started = time.perf_counter()
+        parameters = http.get(f"{base}/info").json()["named_endpoints"]["/fast"]["parameters"]
+        defaults = [parameter.get("parameter_default") for parameter in parameters[2:]]
+        call = http.post(f"{base}/call/fast", json={"data": [inline, inline, *defaults]})
+        answer = http.get(f"{base}/call/fast/{call.json()['event_id']}").text
+        figures["inline refusal"].append(time.perf_counter() - started)
+        oversized = _status(http, f"{base}/upload", [("a.png", b"\0" * (65 << 20))])
+        many = _status(http, f"{base}/upload", [(f"{n}.png", b"x") for n in range(5)])
+    abandon_upload(url, declared=40 << 20, sent=20 << 20)
+    return {
+        "inline 81 MP image refused": "81.0 megapixels" in answer,
+        "upload over 64 MB refused": oversized in (413, 0),
+        "upload of 5 files refused": many == 413,
+        "nothing written for them": not app.files() - before,
+    }
+
+
+def _status(http: httpx.Client, url: str, parts: list[tuple[str, bytes]]) -> int:
+    """An upload's HTTP status, or 0 when the server hung up before reading it all."""
+    try:
+        return http.post(url, files=[("files", part) for part in parts]).status_code
+    except httpx.TransportError:
+        return 0
+
+
+def abandon_upload(url: str, declared: int, sent: int) -> None:
+    """Begin an upload of ``declared`` bytes, send ``sent`` of them, and hang up."""
+    address = httpx.URL(url)
+    head = (
+        f"POST /gradio_api/upload HTTP/1.1\r\nHost: {address.host}\r\n"
+        f"Content-Length: {declared}\r\nContent-Type: multipart/form-data; boundary=B\r\n\r\n"
+        "--B\r\nContent-Disposition: form-data; name=files; filename=a.png\r\n\r\n"
+    ).encode()
+    with socket.create_connection((address.host, address.port)) as connection:
+        connection.sendall(head)
+        for _ in range(sent >> 20):
+            connection.sendall(b"\0" * (1 << 20))
+
+
+def hostile_round(
+    plan: Plan,
+    app: AppProcess,
+    inputs: dict[str, Path],
+    fast: bool,
+    figures: dict[str, list[float]],
+) -> dict[str, bool]:
+    """Large jobs waiting behind a job whose client is killed, and refusals meanwhile."""
+    huge = [handle_file(inputs[f"huge{n}"]) for n in range(3)]
+    large = {"content": huge[0], "style_1": huge[1], "style_2": huge[2]}
+    small = {"content": handle_file(inputs["photo"]), "style_1": handle_file(inputs["style"])}
+    abandoned = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            STREAMING_CLIENT,
+            app.url,
+            str(inputs["photo"]),
+            str(inputs["style"]),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert abandoned.stdout is not None and "Starting" in abandoned.stdout.readline()
+        first = client(app.url).submit(
+            **small, size=64, iterations=5, preview_every=1, api_name="/classic"
+        )
+        wait_until(lambda: Queued(1).words() in latest_status(first), timeout=JOB_TIMEOUT_S)
+        time.sleep(1)  # the running job's memory settles in its first steps
+        before, _ = app.memory_mb()
+        waiting = []
+        for index in range(plan.waiting):
+            if fast and index % 2:
+                job = client(app.url).submit(**large, size=2048, api_name="/fast")
+            else:
+                job = client(app.url).submit(**large, size=64, iterations=2, api_name="/classic")
+            waiting.append(job)
+        wait_until(lambda: all(in_line(job) for job in waiting), timeout=JOB_TIMEOUT_S)
+        time.sleep(0.5)  # a fast job in line has checked its images' headers by now
+        figures["per waiting job"].append((app.memory_mb()[0] - before) / plan.waiting)
+        checks = refusals(app.url, inputs, app, figures)
+    finally:
+        abandoned.kill()
+    killed = time.perf_counter()
+    abandoned.wait()
+    wait_until(lambda: "Painting" in latest_status(first), timeout=JOB_TIMEOUT_S)
+    figures["slot kept"].append(time.perf_counter() - killed)
+    statuses = [job.result(timeout=JOB_TIMEOUT_S)[1] for job in (first, *waiting)]
+    checks["every waiting job done"] = all("Done" in status for status in statuses)
+    figures["RSS"].append(app.memory_mb()[0])
+    return checks
+
+
+def in_line(job: Any) -> bool:
+    """Whether a job waits for the device: a classic job says so, a fast one is being handled."""
+    if "Queued" in latest_status(job):
+        return True
+    return not job.outputs() and job.status().code == Status.PROCESSING and not job.done()
+
+
+def hostile(plan: Plan, fast: bool, checks: Checks) -> None:
+    """Rounds of abuse against the app in its own process; its memory and cache after them."""
+    print(f"\n== hostile: {plan.hostile_rounds} rounds against python app.py", end="")
+    print(f", {plan.waiting} large jobs waiting in each")
+    inputs = write_hostile_inputs(CACHE / "hostile")
+    app = AppProcess(max_queue=plan.waiting + 2, cache=CACHE / "gradio-app")
+    try:
+        kept_by_gradio = app.files()  # the page's own files (examples)
+        small = {"content": handle_file(inputs["photo"]), "style_1": handle_file(inputs["style"])}
+        client(app.url).predict(**small, size=64, iterations=2, api_name="/classic")
+        start, _ = app.memory_mb()
+        figures: dict[str, list[float]] = {
+            "per waiting job": [],
+            "slot kept": [],
+            "inline refusal": [],
+            "RSS": [],
+        }
+        failed: set[str] = set()
+        for number in range(1, plan.hostile_rounds + 1):
+            outcome = hostile_round(plan, app, inputs, fast, figures)
+            failed |= {name for name, ok in outcome.items() if not ok}
+            print(f"   round {number:2d}: RSS {figures['RSS'][-1]:7.1f} MB")
+        time.sleep(2 * APP_LIFETIME_S + 5)  # a sweep every lifetime removes what is older
+        left = app.files() - kept_by_gradio
+        end, peak = app.memory_mb()
+        if fast:
+            client(app.url).predict(**small, size=256, api_name="/fast")
+        client(app.url).predict(**small, size=64, iterations=2, api_name="/classic")
+        after_small, _ = app.memory_mb()
+    finally:
+        app.close()
+    per_job, kept = figures["per waiting job"], figures["slot kept"]
+    print(f"   app RSS at start {start:.1f} MB, peak {peak:.1f} MB, end {end:.1f} MB", end="")
+    print(f" ({after_small:.1f} MB after a small job of each mode)")
+    print(f"   RSS added per waiting job: median {statistics.median(per_job):.1f} MB", end="")
+    print(f", max {max(per_job):.1f} MB")
+    print(f"   slot kept by an abandoned job: median {statistics.median(kept):.2f} s", end="")
+    print(f", max {max(kept):.2f} s")
+    inline = figures["inline refusal"]
+    print(f"   inline 81-megapixel image refused in {statistics.median(inline):.2f} s (median)")
+    for name in sorted(outcome):
+        checks.check(name, name not in failed, "failed in a round" if name in failed else "always")
+    worst = max(per_job)
+    checks.check("RSS per waiting job", worst < WAITING_JOB_LIMIT_MB, f"at most {worst:.1f} MB")
+    checks.check("abandoned job leaves", max(kept) < SLOT_LIMIT_S, f"at most {max(kept):.2f} s")
+    drift = (end - figures["RSS"][0]) / figures["RSS"][0]
+    checks.check("RSS drift", drift < ROUND_DRIFT_LIMIT, f"{drift:+.1%} from round 1 to the end")
+    checks.check("cache swept", not left, f"{len(left)} files left after the lifetime")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and clients")
@@ -360,6 +619,7 @@ def main() -> int:
         print("\n== overlap")
         checks.check("transfers running at once", probe.peak == 1, f"at most {probe.peak}")
         print(f"   {len(probe.log)} transfers ran through the app")
+        hostile(plan, fast, checks)
     finally:
         shutil.rmtree(CACHE, ignore_errors=True)
     print("\nall checks passed" if not checks.failed else f"\nFAILED: {', '.join(checks.failed)}")

@@ -104,11 +104,20 @@ MAX_ITERATIONS = Variable(
     "cap of classic mode's steps in the app (default: 300 on a CPU, 2000 with a GPU)",
 )
 MAX_QUEUE = Variable(
-    "NST_MAX_QUEUE", "20", "jobs that may wait in the app before new ones are told it is busy"
+    "NST_MAX_QUEUE",
+    "20",
+    "jobs that may wait in the app before new ones are told it is busy (0: a job runs only "
+    "when the device is free)",
 )
 DELETE_CACHE_SECONDS = Variable(
     "NST_DELETE_CACHE_SECONDS", "3600", "how long uploads and results stay on the server"
 )
+MAX_REQUEST_MB = Variable(
+    "NST_MAX_REQUEST_MB",
+    "64",
+    "largest body of one request to the app, in MB: an upload, or a call with images inline",
+)
+MAX_FILES = Variable("NST_MAX_FILES", "4", "most files one upload request to the app may carry")
 STYLES_DIR = Variable(
     "NST_STYLES_DIR", "", "the gallery folder; images dropped in appear after a restart"
 )

@@ -24,3 +24,7 @@ class ModelUnavailableError(NSTError, RuntimeError):
 
 class BusyError(NSTError, RuntimeError):
     """Too many jobs are waiting; try again later."""
+
+
+class StoppedError(NSTError, RuntimeError):
+    """The job was stopped before it started: Stop, or its client went away."""

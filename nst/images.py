@@ -4,7 +4,8 @@ Every image enters the library through :func:`load_image`, which returns the
 one layout the models use (uint8 H×W×3 RGB) and turns anything it cannot use
 into an :class:`~nst.errors.ImageError` whose message says what would work.
 Sizes are checked from the file header before any pixel is decoded, so an
-upload that declares huge dimensions costs neither time nor memory.
+upload that declares huge dimensions costs neither time nor memory;
+:func:`check_image` runs those checks alone, for a job that decodes later.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,18 +60,42 @@ def load_image(source: ImageSource, *, keep_alpha: bool = False) -> np.ndarray:
     if isinstance(source, Image.Image):
         check_size(*source.size)
         return _decoded(source, "The image", keep_alpha)
-    if isinstance(source, str | Path):
-        return _from_path(Path(source), keep_alpha)
-    if isinstance(source, bytes | bytearray | memoryview):
-        if not len(source):
-            raise ImageError(f"The image data is empty (0 bytes); {_UNREADABLE_HINT}.")
-        return _from_file(io.BytesIO(source), "The file", keep_alpha)
-    if hasattr(source, "read"):
-        return _from_file(source, "The file", keep_alpha)
-    raise ImageError(
-        f"Cannot read an image from a {type(source).__name__}; pass a path, bytes, "
-        "a file object, a PIL image or a numpy array."
-    )
+    return _from_file(*_encoded(source), keep_alpha)
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """An image that passed every check its header allows, not decoded yet.
+
+    A job waiting for the device holds this, not pixels: ``source`` is a path
+    or the encoded bytes (or an array the caller had decoded already), and
+    ``shape`` is (height, width) as stored, before any EXIF rotation, which
+    the size checks do not depend on.
+    """
+
+    source: Path | bytes | np.ndarray | Image.Image
+    shape: tuple[int, int]
+
+    def load(self, *, keep_alpha: bool = False) -> np.ndarray:
+        """The pixels, as :func:`load_image` returns them; a damaged file is refused now."""
+        return load_image(self.source, keep_alpha=keep_alpha)
+
+
+def check_image(source: ImageSource) -> CheckedImage:
+    """Refuse now what :func:`load_image` would refuse from the header alone.
+
+    No pixel is decoded from a path, bytes or a file object (a PIL image or
+    an array is converted, as the caller holds its pixels already), so this
+    costs little whatever the image's size; only a damaged or truncated file
+    waits for :meth:`CheckedImage.load` to be refused.
+    """
+    if isinstance(source, np.ndarray | Image.Image):
+        image = load_image(source)
+        return CheckedImage(source, image.shape[:2])
+    encoded, label = _encoded(source)
+    with _open(_readable(encoded), label) as image:
+        check_size(*image.size)
+        return CheckedImage(encoded, (image.height, image.width))
 
 
 def check_size(width: int, height: int) -> None:
@@ -105,29 +131,30 @@ def check_rgb(image: np.ndarray) -> None:
         )
 
 
-def check_image_file(path: str | Path) -> None:
-    """Refuse a file that is no image, or declares a size we cannot use, from its header alone.
+def _encoded(source: ImageSource) -> tuple[Path | bytes, str]:
+    """A path or encoded bytes, and how messages name them; empty inputs are refused."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+        label = _file_label(path)
+        if path.stat().st_size == 0:
+            raise ImageError(f"{label} is empty (0 bytes); {_UNREADABLE_HINT}.")
+        return path, label
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        raise ImageError(
+            f"Cannot read an image from a {type(source).__name__}; pass a path, bytes, "
+            "a file object, a PIL image or a numpy array."
+        )
+    if not data:
+        raise ImageError(f"The image data is empty (0 bytes); {_UNREADABLE_HINT}.")
+    return data, "The file"
 
-    Cheap enough to run on every upload, so a wrong file is refused when it
-    is dropped rather than when a job starts; :func:`load_image` checks again.
-    """
-    path = Path(path)
-    label = _nonempty_file_label(path)
-    with _open(path, label) as image:
-        check_size(*image.size)
 
-
-def _from_path(path: Path, keep_alpha: bool) -> np.ndarray:
-    """Open a file, after refusing a missing path or an empty file by name."""
-    return _from_file(path, _nonempty_file_label(path), keep_alpha)
-
-
-def _nonempty_file_label(path: Path) -> str:
-    """How messages name ``path``, after refusing a missing or empty file."""
-    label = _file_label(path)
-    if path.stat().st_size == 0:
-        raise ImageError(f"{label} is empty (0 bytes); {_UNREADABLE_HINT}.")
-    return label
+def _readable(encoded: Path | bytes) -> Path | IO[bytes]:
+    return encoded if isinstance(encoded, Path) else io.BytesIO(encoded)
 
 
 def _file_label(path: Path) -> str:
@@ -137,9 +164,9 @@ def _file_label(path: Path) -> str:
     return f'The file "{path.name}"'
 
 
-def _from_file(file: Path | IO[bytes], label: str, keep_alpha: bool) -> np.ndarray:
-    """Check the header's size, then decode; the file is closed if we opened it."""
-    with _open(file, label) as image:
+def _from_file(encoded: Path | bytes, label: str, keep_alpha: bool = False) -> np.ndarray:
+    """Check the header's size, then decode; the file is closed once read."""
+    with _open(_readable(encoded), label) as image:
         check_size(*image.size)
         return _decoded(image, label, keep_alpha)
 
@@ -238,13 +265,13 @@ def fit_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
     return resize_to(image, _scaled(height, scale), _scaled(width, scale))
 
 
-def smallest_longest_side(image: np.ndarray) -> int:
+def smallest_longest_side(image: np.ndarray | CheckedImage) -> int:
     """The least longest side at which ``image``'s short side keeps :data:`MIN_SIDE` pixels."""
     height, width = image.shape[:2]
     return math.ceil(MIN_SIDE * max(height, width) / min(height, width))
 
 
-def check_longest_side(image: np.ndarray, longest: int, what: str = "size") -> None:
+def check_longest_side(image: np.ndarray | CheckedImage, longest: int, what: str = "size") -> None:
     """Refuse a size at which the networks would see a strip under :data:`MIN_SIDE` pixels."""
     needed = smallest_longest_side(image)
     if longest < needed:

@@ -1,9 +1,13 @@
-"""Shared fixtures: offline model settings and the optional real assets in ../shared."""
+"""Shared fixtures and helpers: offline model settings, the optional real assets in ../shared."""
 
 from __future__ import annotations
 
 import os
+import struct
 import threading
+import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,6 +43,44 @@ class SlotWatch:
                 self.peak = max(self.peak, self._running)
             else:
                 self._running -= 1
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk with a correct CRC."""
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def raw_png(width: int, height: int, depth: int, colour: int, rows: bytes, extra=b"") -> bytes:
+    """A PNG written byte by byte, for headers and depths Pillow will not write."""
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + extra
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MB, from /proc."""
+    status = Path("/proc/self/status").read_text()
+    values = dict(line.split(":", 1) for line in status.splitlines() if line.startswith("Vm"))
+    return int(values["VmRSS"].split()[0]) / 1024, int(values["VmHWM"].split()[0]) / 1024
+
+
+def reset_peak_rss() -> None:
+    """Make VmHWM start again from the current RSS (Linux ≥ 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
 
 
 def need(path: Path) -> Path:

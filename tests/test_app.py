@@ -31,7 +31,7 @@ from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER, StopSwitches
 from nst.settings import ClassicSettings
-from tests.conftest import REPO, SlotWatch
+from tests.conftest import REPO, SlotWatch, wait_for
 
 MAX_QUEUE = 5
 
@@ -90,14 +90,6 @@ def queued(job: Job, ahead: int) -> bool:
     """Whether the job's status line last said ``ahead`` jobs are ahead of it."""
     outputs = job.outputs()
     return bool(outputs) and Queued(ahead).words() in outputs[-1][1]
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
 
 
 def test_endpoints_name_their_parameters(server: str) -> None:
@@ -324,6 +316,7 @@ def test_stop_reaches_a_job_still_waiting_and_only_this_session() -> None:
     switches.release("tab-1", running)
     switches.release("tab-1", waiting)
     assert switches.stop("tab-1") == 0
+    switches.arm("tab-1")  # the page asks for a new job: the earlier Stop is forgotten
     assert not switches.claim("tab-1").is_set()
 
 

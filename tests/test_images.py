@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import struct
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from nst.errors import ImageError, InputError
 from nst.images import (
     MAX_ASPECT_RATIO,
     MIN_SIDE,
-    check_image_file,
+    check_image,
     fit_longest_side,
     load_image,
     max_pixels,
@@ -25,6 +24,7 @@ from nst.images import (
     resize_to,
     save_png,
 )
+from tests.conftest import raw_png
 
 RED = (220, 30, 40)
 
@@ -38,23 +38,6 @@ def saved(tmp_path: Path, image: Image.Image, name: str, **options) -> Path:
     path = tmp_path / name
     image.save(path, **options)
     return path
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk with a correct CRC."""
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-def raw_png(width: int, height: int, depth: int, color_type: int, pixels: bytes) -> bytes:
-    """A PNG written by hand, for depths and sizes Pillow will not write for us."""
-    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(pixels))
-        + png_chunk(b"IEND", b"")
-    )
 
 
 def assert_color(image: np.ndarray, color, shape=(30, 40), tolerance=6) -> None:
@@ -273,6 +256,20 @@ def test_truncated_files(tmp_path, name):
     refuse(path, "truncated")
 
 
+@pytest.mark.parametrize("name", ["cut.jpg", "cut.png"])
+def test_a_job_checks_images_from_their_headers_and_decodes_them_later(tmp_path, name):
+    noise = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    data = saved(tmp_path, Image.fromarray(noise), name).read_bytes()
+    sound, cut = check_image(data), check_image(data[: len(data) // 2])
+    assert sound.shape == cut.shape == (48, 64)
+    assert sound.source == data  # encoded bytes, not pixels
+    assert sound.load().shape == (48, 64, 3)
+    with pytest.raises(ImageError, match="truncated"):
+        cut.load()
+    with pytest.raises(ImageError, match="megapixels"):
+        check_image(raw_png(9000, 9000, 8, 0, b"\x00" * 16))  # refused from its header
+
+
 @pytest.mark.parametrize(("width", "height"), [(1, 1), (MIN_SIDE - 1, 200), (300, 8)])
 def test_too_small(tmp_path, width, height):
     path = saved(tmp_path, solid("RGB", RED, (width, height)), "small.png")
@@ -289,10 +286,10 @@ def test_thin_strip_refused_but_limit_ratio_accepted(tmp_path):
 def test_an_upload_is_checked_from_its_header_alone(tmp_path, monkeypatch):
     monkeypatch.delenv("NST_MAX_PIXELS", raising=False)
     whole = saved(tmp_path, solid("RGB", RED, (64, 64)), "whole.png")
-    check_image_file(whole)
+    check_image(whole)
     cut = tmp_path / "cut.png"  # the header is whole: only decoding (load_image) finds the rest
     cut.write_bytes(whole.read_bytes()[:60])
-    check_image_file(cut)
+    check_image(cut)
     (tmp_path / "notes.png").write_text("shopping list: eggs, flour\n")
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "bomb.png").write_bytes(bomb_png(8_000, 8_000))  # 64 MP declared in 70 bytes
@@ -302,7 +299,7 @@ def test_an_upload_is_checked_from_its_header_alone(tmp_path, monkeypatch):
         ("bomb.png", "8000×8000 pixels"),
     ):
         with pytest.raises(ImageError, match=words):
-            check_image_file(tmp_path / name)
+            check_image(tmp_path / name)
 
 
 def test_missing_path(tmp_path):

@@ -24,9 +24,9 @@ from nst.colors import keep_content_colors
 from nst.events import Progress, Queued, WeightedCosts
 from nst.images import (
     ImageSource,
+    check_image,
     check_longest_side,
     fit_longest_side,
-    load_image,
     smallest_longest_side,
 )
 from nst.masks import fit_share, job_regions
@@ -59,7 +59,12 @@ def _resize_exact(image: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 class ClassicJob:
-    """One transfer: prepared inputs, and the loop that yields its progress."""
+    """One transfer: checked inputs, and the loop that decodes them and yields its progress.
+
+    The images are checked from their headers when the job is made and
+    decoded only once it holds the device, so a job waiting in line holds no
+    pixels.
+    """
 
     def __init__(
         self,
@@ -74,15 +79,12 @@ class ClassicJob:
     ) -> None:
         self.settings = settings
         self.style_shares = settings.style_shares(len(styles))
-        self.content = load_image(content)
-        self.styles = [load_image(s) for s in styles]
+        self.content_input = check_image(content)
+        self.style_inputs = [check_image(s) for s in styles]
         self.smallest_size = self._check_sizes()
-        self.target = fit_longest_side(self.content, settings.size)
-        self.share = self._region_share(mask)
+        self.mask_input = check_image(mask) if mask is not None and len(styles) == 2 else None
         init = settings.init
-        self.init: str | np.ndarray = init
-        if init not in INIT_CHOICES:
-            self.init = load_image(init)
+        self.init_input = None if init in INIT_CHOICES else check_image(init)
         self.cancel = cancel or threading.Event()
         self.scheduler = scheduler
         self.backbone = backbone or BackboneSpec.from_env()
@@ -91,20 +93,24 @@ class ClassicJob:
     def _check_sizes(self) -> int:
         """Refuse sizes that would shrink an image below VGG's pooling; the least usable size."""
         s = self.settings
-        check_longest_side(self.content, s.size)
+        check_longest_side(self.content_input, s.size)
         style_size = round(s.size * s.style_scale)
-        for style in self.styles:
+        for style in self.style_inputs:
             check_longest_side(style, style_size, "style size (output size × style scale)")
         return max(
-            smallest_longest_side(self.content),
-            *(math.ceil(smallest_longest_side(style) / s.style_scale) for style in self.styles),
+            smallest_longest_side(self.content_input),
+            *(
+                math.ceil(smallest_longest_side(style) / s.style_scale)
+                for style in self.style_inputs
+            ),
         )
 
-    def _region_share(self, mask: ImageSource | None) -> np.ndarray | None:
+    def _region_share(self) -> np.ndarray | None:
         """Style 1's share per output pixel, or None where one blended target serves."""
-        if mask is None or len(self.styles) < 2:
+        if self.mask_input is None:
             return None
         s = self.settings
+        mask = self.mask_input.load(keep_alpha=True)
         regions = job_regions(mask, self.target.shape[:2], s.style_mix, s.mask_feather)
         if isinstance(regions, float):
             self.style_shares = (regions, 1.0 - regions)
@@ -117,7 +123,26 @@ class ClassicJob:
                 if self.cancel.is_set():
                     return
                 yield Queued(ticket.position)
+            self._decode()
             yield from self._optimise(get_evaluator(self.backbone, self.objective))
+
+    def _decode(self) -> None:
+        """Decode the inputs, now that the job holds the device.
+
+        The photo is never needed above the output size, so a larger one is
+        scaled down at once: what every stage handles, TensorFlow's allocator
+        included (it keeps what it has grown to), is bounded by the size. A
+        start from the fast result keeps it whole: fast mode paints at its own
+        working size, whatever the output's.
+        """
+        content = self.content_input.load()
+        if max(content.shape[:2]) > self.settings.size and self.settings.init != "fast":
+            content = fit_longest_side(content, self.settings.size)
+        self.content = content
+        self.target = fit_longest_side(content, self.settings.size)
+        self.styles = [style.load() for style in self.style_inputs]
+        self.share = self._region_share()
+        self.init = self.settings.init if self.init_input is None else self.init_input.load()
 
     def _stage_targets(
         self, evaluator: CostEvaluator, stage_content: np.ndarray, size: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ from nst.fast.network import FastModel
 from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
-from nst.images import ImageSource, check_longest_side, fit_longest_side, load_image
+from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side
 from nst.masks import fit_share, job_regions
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import FastSettings
@@ -41,27 +42,35 @@ def stylize_fast(
     mask: ImageSource | None = None,
     model: str | FastModel | None = None,
     scheduler: Scheduler = SCHEDULER,
+    cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
     The result keeps the content's aspect ratio at longest side ``settings.size``.
     ``mask`` (optional, with two styles) says where each style goes (see
     :mod:`nst.masks`). ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or
-    a folder), or is a loaded model. The job waits for the process-wide scheduler slot.
+    a folder), or is a loaded model. The job waits for the process-wide scheduler
+    slot holding its images undecoded (checked from their headers); once ``cancel``
+    is set it leaves the line with :class:`~nst.errors.StoppedError`.
     """
     shares = settings.style_shares(len(styles))
-    content_image = load_image(content)
-    style_images = [load_image(style) for style in styles]
-    share = None
-    if mask is not None and len(style_images) == 2:
-        shape = fit_longest_side(content_image, settings.size).shape[:2]
-        regions = job_regions(mask, shape, settings.style_mix, settings.mask_feather)
-        if isinstance(regions, float):
-            shares = (regions, 1.0 - regions)
-        else:
-            share = regions
+    content_input = check_image(content)
+    style_inputs = [check_image(style) for style in styles]
+    mask_input = check_image(mask) if mask is not None and len(styles) == 2 else None
     fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
-    with scheduler.slot(("fast", settings)):
+    with scheduler.slot(("fast", settings), cancel):
+        content_image = content_input.load()
+        style_images = [style.load() for style in style_inputs]
+        share = None
+        if mask_input is not None:
+            shape = fit_longest_side(content_image, settings.size).shape[:2]
+            regions = job_regions(
+                mask_input.load(keep_alpha=True), shape, settings.style_mix, settings.mask_feather
+            )
+            if isinstance(regions, float):
+                shares = (regions, 1.0 - regions)
+            else:
+                share = regions
         return _render(fast_model, content_image, style_images, shares, settings, share)
 
 
