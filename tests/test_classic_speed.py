@@ -16,7 +16,7 @@ from nst.classic import stylize
 from nst.classic.backbone import BackboneSpec, load_backbone
 from nst.classic.costs import Objective
 from nst.classic.evaluator import CostEvaluator, get_evaluator
-from nst.classic.optimisers import Adam
+from nst.classic.optimisers import LBFGS, Adam
 from nst.classic.precision import choose_precision, cpu_description, default_precision
 from nst.errors import ModelUnavailableError
 from nst.events import Progress
@@ -79,16 +79,20 @@ def test_the_cache_forgets_the_least_recently_used():
     assert cache.misses == 4
 
 
-def test_previews_are_made_only_at_preview_steps(monkeypatch):
+@pytest.mark.parametrize("optimiser", [Adam, LBFGS])
+def test_previews_are_made_only_at_preview_steps(monkeypatch, optimiser):
     made = []
-    original = Adam.image
+    original = optimiser.image
 
     def counting(self):
         made.append(1)
         return original(self)
 
-    monkeypatch.setattr(Adam, "image", counting)
-    events = run([STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5))
+    monkeypatch.setattr(optimiser, "image", counting)
+    name = "adam" if optimiser is Adam else "lbfgs"
+    events = run(
+        [STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5, optimiser=name)
+    )
     assert [e.step for e in events] == [5, 10, 15, 20]
     # One image per event, plus one per coarse-to-fine stage change.
     assert len(made) == len(events) + 1

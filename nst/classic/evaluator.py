@@ -42,6 +42,19 @@ def _dynamic_variable(channels: int, dtype: tf.DType, name: str) -> tf.Variable:
     )
 
 
+def with_margin(image: tf.Tensor) -> tf.Tensor:
+    """``image`` with :data:`MARGIN` mirrored pixels around it, as context only.
+
+    The mirrored copy passes no gradient: otherwise the pixels near a border,
+    which appear twice, would be pulled twice as hard as the rest, and an
+    optimiser that follows the gradient's size (L-BFGS) paints a band there.
+    """
+    margin = [[0, 0], [MARGIN, MARGIN], [MARGIN, MARGIN], [0, 0]]
+    mirrored = tf.pad(image, margin, mode="SYMMETRIC")
+    inside = tf.pad(image, margin)
+    return inside + tf.stop_gradient(mirrored - inside)
+
+
 def region_weights(share: np.ndarray, height: int, width: int) -> list[np.ndarray]:
     """Each region's weight per position of a ``height``×``width`` feature map.
 
@@ -98,8 +111,7 @@ class CostEvaluator:
 
     def features(self, image: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
         """Style layers' feature maps and the content layer's, cropped to the image."""
-        margin = [[0, 0], [MARGIN, MARGIN], [MARGIN, MARGIN], [0, 0]]
-        outputs = self.model(preprocess(tf.pad(image, margin, mode="SYMMETRIC")), training=False)
+        outputs = self.model(preprocess(with_margin(image)), training=False)
         cropped = []
         for features, stride in zip(outputs, self.strides, strict=True):
             edge = MARGIN // stride
