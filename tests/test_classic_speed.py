@@ -17,7 +17,12 @@ from nst.classic.backbone import BackboneSpec, load_backbone
 from nst.classic.costs import Objective
 from nst.classic.evaluator import CostEvaluator, get_evaluator
 from nst.classic.optimisers import LBFGS, Adam
-from nst.classic.precision import choose_precision, cpu_description, default_precision
+from nst.classic.precision import (
+    bfloat16_gain,
+    choose_precision,
+    cpu_description,
+    default_precision,
+)
 from nst.errors import ModelUnavailableError
 from nst.events import Progress
 from nst.settings import ClassicSettings
@@ -115,11 +120,19 @@ def test_precision_follows_the_environment(monkeypatch):
 def test_auto_precision_is_bfloat16_where_the_cpu_has_it():
     assert choose_precision(False, frozenset({"avx512_bf16"}))[0] == "bfloat16"
     assert choose_precision(False, frozenset({"amx_bf16", "avx512_bf16"}))[0] == "bfloat16"
-    assert choose_precision(False, frozenset({"bf16"}))[0] == "bfloat16"  # Arm
+    # Arm: its flag alone does not tell whether TensorFlow's build uses it; a timing does.
+    assert choose_precision(False, frozenset({"bf16"}))[0] == "float32"
+    assert choose_precision(False, frozenset({"bf16"}), lambda: 1.6)[0] == "bfloat16"
+    assert choose_precision(False, frozenset({"bf16"}), lambda: 0.9)[0] == "float32"
     assert choose_precision(False, frozenset())[0] == "float32"
     assert choose_precision(True, frozenset({"amx_bf16"}))[0] == "float32"
     model, flags = cpu_description()
     assert model and flags <= {"amx_bf16", "avx512_bf16", "bf16"}
+
+
+def test_the_timing_compares_one_convolution_in_each_precision():
+    gain = bfloat16_gain(repeats=2)
+    assert 0.05 < gain < 20
 
 
 def test_bfloat16_gradients_point_like_float32():
