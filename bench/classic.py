@@ -222,6 +222,7 @@ TUTORIAL_OBJECTIVE = Objective(
     content_layer=CONTENT_LAYERS[0],
     tv_cost=tutorial_tv,
     mse=raw_mse,
+    margin=0,
 )
 
 
@@ -261,7 +262,7 @@ class Setup:
             size=size,
             content_weight=self.content_weight,
             style_weight=self.style_weight,
-            tv_weight=TOTAL_VARIATION_WEIGHT,
+            tv_weight=TOTAL_VARIATION_WEIGHT / self.style_weight,  # ours is relative to style
             style_strength=STRENGTH_MIDDLE,
             **changes,
         )

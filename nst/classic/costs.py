@@ -18,6 +18,8 @@ import tensorflow as tf
 
 from nst.classic.backbone import CONTENT_LAYER, STYLE_LAYERS
 
+MARGIN = 16
+"""One block5 position: enough context that the border bands match the picture's."""
 TINY = 1e-12
 """Guards divisions by a target or an area that is zero."""
 
@@ -84,15 +86,19 @@ def total_variation_cost(image: tf.Tensor) -> tf.Tensor:
 class Objective:
     """Which layers the costs read, how differences are measured, and how smoothness is.
 
-    The default is this project's (scale-free); another objective (say, a
-    published recipe's layers, raw mean squares and TV term) lets a benchmark
-    optimise exactly the loss it is judged by.
+    The default is this project's (scale-free, with a mirrored margin);
+    another objective (say, a published recipe's layers, raw mean squares, TV
+    term and no margin) lets a benchmark optimise exactly the loss it is
+    judged by.
     """
 
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layer: str = CONTENT_LAYER
     tv_cost: Callable[[tf.Tensor], tf.Tensor] = total_variation_cost
     mse: Callable[..., tf.Tensor] = relative_mse
+    margin: int = MARGIN
+    """Pixels mirrored around the image as context (a multiple of the deepest stride, 16);
+    0 lets the network see its zero padding, as published recipes do."""
 
     @property
     def layers(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ cost weights) lives in variables whose height and width may be unknown, so one
 trace of :meth:`CostEvaluator.costs_and_gradient` serves every image size, with
 or without a mask, and a new job only assigns new values.
 
-The image is mirrored by :data:`MARGIN` pixels before the network and the
+The image is mirrored by the objective's margin before the network and the
 features are cropped back to the image, so no feature near the border sees the
 convolutions' zero padding: without it the border bands come out lighter or
 darker than the picture inside them.
@@ -27,8 +27,6 @@ from nst.classic.costs import DEFAULT_OBJECTIVE, Objective
 from nst.events import WeightedCosts
 from nst.images import fit_longest_side
 
-MARGIN = 16
-"""Pixels mirrored around the image before the network (a multiple of the deepest stride)."""
 STYLE_CACHE_SIZE = 24
 """Style targets kept per evaluator: the 8 gallery styles at 3 sizes, ~2.4 MB each."""
 REGIONS = 2
@@ -42,16 +40,16 @@ def _dynamic_variable(channels: int, dtype: tf.DType, name: str) -> tf.Variable:
     )
 
 
-def with_margin(image: tf.Tensor) -> tf.Tensor:
-    """``image`` with :data:`MARGIN` mirrored pixels around it, as context only.
+def with_margin(image: tf.Tensor, margin: int) -> tf.Tensor:
+    """``image`` with ``margin`` mirrored pixels around it, as context only.
 
     The mirrored copy passes no gradient: otherwise the pixels near a border,
     which appear twice, would be pulled twice as hard as the rest, and an
     optimiser that follows the gradient's size (L-BFGS) paints a band there.
     """
-    margin = [[0, 0], [MARGIN, MARGIN], [MARGIN, MARGIN], [0, 0]]
-    mirrored = tf.pad(image, margin, mode="SYMMETRIC")
-    inside = tf.pad(image, margin)
+    padding = [[0, 0], [margin, margin], [margin, margin], [0, 0]]
+    mirrored = tf.pad(image, padding, mode="SYMMETRIC")
+    inside = tf.pad(image, padding)
     return inside + tf.stop_gradient(mirrored - inside)
 
 
@@ -111,11 +109,14 @@ class CostEvaluator:
 
     def features(self, image: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
         """Style layers' feature maps and the content layer's, cropped to the image."""
-        outputs = self.model(preprocess(with_margin(image)), training=False)
+        margin = self.objective.margin
+        outputs = self.model(preprocess(with_margin(image, margin)), training=False)
         cropped = []
         for features, stride in zip(outputs, self.strides, strict=True):
-            edge = MARGIN // stride
-            cropped.append(tf.cast(features[:, edge:-edge, edge:-edge, :], self.dtype))
+            edge = margin // stride
+            height, width = tf.shape(features)[1], tf.shape(features)[2]
+            inside = features[:, edge : height - edge, edge : width - edge, :]
+            cropped.append(tf.cast(inside, self.dtype))
         *style, content = cropped
         return style, content
 
