@@ -157,3 +157,34 @@ def test_benchmark_quick_mode_runs():
     assert any(line.startswith("two_styles_step_cost_ratio=") for line in lines)
     assert lines[-1].startswith("classic_time_to_quality_ratio=")
     assert float(lines[-1].split("=")[1]) >= 0
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_measures_or_says_it_skips():
+    """bench/gpu.py skips in words without a GPU; --cpu runs the same measurement (about 20 s)."""
+
+    def gpu_bench(*args: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "bench" / "gpu.py"),
+                "--sizes",
+                "32",
+                "--steps",
+                "1",
+                *args,
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    if not tf.config.list_physical_devices("GPU"):
+        assert "no GPU found: skipped" in gpu_bench()
+    rows = [line.split() for line in gpu_bench("--cpu").splitlines() if line.startswith("     32")]
+    assert [row[1] for row in rows] == ["float32", "bfloat16"]
+    assert all(float(row[2]) > 0 for row in rows)
