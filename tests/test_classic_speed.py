@@ -152,7 +152,7 @@ def test_bfloat16_gradients_point_like_float32():
 
 @pytest.mark.slow
 def test_benchmark_quick_mode_runs():
-    """The side-by-side benchmark's smoke run (about 45 s on 2 cores)."""
+    """The side-by-side benchmark's smoke run (about 30 s of CPU on 2 cores)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "classic.py"), "--quick"],
@@ -164,6 +164,44 @@ def test_benchmark_quick_mode_runs():
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
+    flags = cpu_description()[1]
+    auto = choose_precision(bool(tf.config.list_physical_devices("GPU")), flags)[0]
+    assert f"NST_PRECISION=auto: {auto} " in result.stdout
+    defaults = ClassicSettings()
+    schedule = "coarse to fine" if defaults.multires else "1-res"
+    ours = f"  {defaults.optimiser}, {schedule}, {default_precision()} "
+    assert any(line.startswith(ours) for line in lines), result.stdout
     assert any(line.startswith("two_styles_step_cost_ratio=") for line in lines)
     assert lines[-1].startswith("classic_time_to_quality_ratio=")
-    assert float(lines[-1].split("=")[1]) > 0
+    assert float(lines[-1].split("=")[1]) >= 0
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_measures_or_says_it_skips():
+    """bench/gpu.py skips in words without a GPU; --cpu runs the same measurement (about 20 s)."""
+
+    def gpu_bench(*args: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "bench" / "gpu.py"),
+                "--sizes",
+                "32",
+                "--steps",
+                "1",
+                *args,
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    if not tf.config.list_physical_devices("GPU"):
+        assert "no GPU found: skipped" in gpu_bench()
+    rows = [line.split() for line in gpu_bench("--cpu").splitlines() if line.startswith("     32")]
+    assert [row[1] for row in rows] == ["float32", "bfloat16"]
+    assert all(float(row[2]) > 0 for row in rows)
