@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
@@ -36,6 +37,7 @@ from nst.events import Progress, Queued, duration_words
 from nst.gallery import GalleryItem, load_gallery, styles_dir
 from nst.host import HostCaps, host_caps, upload_lifetime_seconds
 from nst.images import check_image, fit_longest_side, load_image, png_bytes, resize_to
+from nst.masks import BRUSH_COLOURS, read_mask, share_image
 from nst.metadata import result_metadata
 from nst.parameters import Parameter, Settings
 from nst.quiet import configure_logging, import_tensorflow
@@ -108,9 +110,16 @@ IMAGE_PARAMETERS = [
         "style_2", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None
     ),
 ]
+MASK_PARAMETER = inspect.Parameter(
+    "mask", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None
+)
+"""The last named parameter: added after the settings, so positional clients keep working."""
 IMAGE_DOCS = """    content: The photo to repaint (a file path or URL).
     style_1: The first style image.
     style_2: An optional second style image."""
+MASK_DOCS = """    mask: Optional, with two styles: where each goes. White is style 1, black
+        style 2, grey a mix; or the painter's red (style 1) and blue (style 2) strokes."""
+PAINTER_COLOURS = ["#{:02x}{:02x}{:02x}".format(*colour) for colour in BRUSH_COLOURS]
 
 
 def _refuse(message: str) -> gr.Error:
@@ -131,7 +140,7 @@ def _upload_gone() -> gr.Error:
     )
 
 
-def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
+def _image_input(label: str, height: int, elem_id: str, visible: bool = True) -> gr.Image:
     """An upload passed on untouched (as a path), refused in the library's words.
 
     ``gr.Image`` opens each upload with Pillow before the handler runs, so a
@@ -146,6 +155,7 @@ def _image_input(label: str, height: int, elem_id: str) -> gr.Image:
         sources=["upload", "clipboard"],
         height=height,
         elem_id=elem_id,
+        visible=visible,
     )
     gradio_preprocess = component.preprocess
 
@@ -185,14 +195,38 @@ def _inline_upload(component: gr.Image, url: str) -> str:
     return path
 
 
-def _inputs(content: str | None, style_1: str | None, style_2: str | None) -> tuple[str, list[str]]:
-    """The content photo and the one or two chosen styles, or a message saying what is missing."""
-    if not content:
-        raise _refuse("Upload a content photo first: it is the picture that gets repainted.")
-    styles = [path for path in (style_1, style_2) if path]
-    if not styles:
-        raise _refuse("Choose a style: upload a painting or click one in the gallery.")
-    return content, styles
+class Inputs(NamedTuple):
+    """A job's images as a front end hands them over: paths (or None), and the mask.
+
+    ``mask`` is a path from the API, or the page's painting as a grey image.
+    """
+
+    content: str | None
+    style_1: str | None
+    style_2: str | None
+    mask: Any = None
+
+    def checked(self) -> tuple[str, list[str]]:
+        """The content photo and the chosen styles, or a message saying what is missing."""
+        if not self.content:
+            raise _refuse("Upload a content photo first: it is the picture that gets repainted.")
+        styles = [path for path in (self.style_1, self.style_2) if path]
+        if not styles:
+            raise _refuse("Choose a style: upload a painting or click one in the gallery.")
+        return self.content, styles
+
+    @property
+    def uploads(self) -> tuple[str | None, ...]:
+        """The files a cache sweep may have removed."""
+        mask = self.mask if isinstance(self.mask, str) else None
+        return self.content, self.style_1, self.style_2, mask
+
+
+def _save_mask(mask: np.ndarray) -> str:
+    """The page's painting as a grey mask PNG, to download beside the result (for ``--mask``)."""
+    return save_bytes_to_cache(
+        png_bytes(mask, {"mode": "mask"}), "dual-nst-mask.png", get_upload_folder()
+    )
 
 
 def _save_result(image: Any, metadata: dict[str, Any]) -> str:
@@ -227,10 +261,16 @@ class Update(NamedTuple):
     """The full-size result, written once the job is done or stopped."""
 
 
+def _term(term: str, event: Progress) -> str:
+    """A cost's line in the plot; coarse to fine draws one per stage, since a stage's
+    costs are measured on a picture of another size and must not read as getting worse."""
+    return term if event.stage_count == 1 else f"{term}, {event.stage_size} px"
+
+
 def _costs_frame(history: list[Progress]) -> pd.DataFrame:
     """Costs over steps in long form, on a log scale since the terms differ by decades."""
     rows = [
-        {"step": event.step, "term": term, "log10 cost": math.log10(max(cost, 1e-12))}
+        {"step": event.step, "term": _term(term, event), "log10 cost": math.log10(max(cost, 1e-12))}
         for event in history
         for term, cost in event.costs._asdict().items()
     ]
@@ -275,13 +315,13 @@ def _endpoint(
     *,
     reports_progress: bool = False,
 ) -> Callable[..., Any]:
-    """A handler whose named parameters are the images, then every declared parameter.
+    """A handler whose named parameters are the images, every declared parameter, the mask.
 
     Gradio reads an endpoint's parameter names, defaults and types from the
     handler's signature, so the API (and its docs) follow the declarations.
-    ``run(request, content, style_1, style_2, values)`` does the work; with
-    ``reports_progress`` it also gets ``progress=``, Gradio's tracker, whose
-    steps API and MCP clients see.
+    ``run(request, inputs, values)`` does the work; with ``reports_progress``
+    it also gets ``progress=``, Gradio's tracker, whose steps API and MCP
+    clients see.
     """
     special = [
         inspect.Parameter(
@@ -298,8 +338,8 @@ def _endpoint(
             )
         )
     declared = settings.signature(IMAGE_PARAMETERS)
-    signature = declared.replace(parameters=[*declared.parameters.values(), *special])
-    images = [p.name for p in IMAGE_PARAMETERS]
+    trailing = [MASK_PARAMETER, *special]
+    signature = declared.replace(parameters=[*declared.parameters.values(), *trailing])
 
     def call(*args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(*args, **kwargs)
@@ -307,8 +347,8 @@ def _endpoint(
         values = dict(bound.arguments)
         request_value = values.pop("request")
         extra = {"progress": values.pop("progress")} if reports_progress else {}
-        content, style_1, style_2 = (values.pop(image) for image in images)
-        return run(request_value, content, style_1, style_2, values, **extra)
+        inputs = Inputs(*(values.pop(name) for name in Inputs._fields))
+        return run(request_value, inputs, values, **extra)
 
     handler: Callable[..., Any]
     if inspect.isgeneratorfunction(run):
@@ -324,36 +364,26 @@ def _endpoint(
     handler.__name__ = handler.__qualname__ = name
     handler.__signature__ = signature  # type: ignore[attr-defined]
     handler.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
-    handler.__doc__ = f"{summary}\n\nArgs:\n{IMAGE_DOCS}\n{settings.docs()}\n"
+    handler.__doc__ = f"{summary}\n\nArgs:\n{IMAGE_DOCS}\n{settings.docs()}\n{MASK_DOCS}\n"
     return handler
 
 
 def _classic_job(
-    request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> Iterator[Update]:
     """One classic job for either front end, holding this session's stop flag while it runs."""
     session = _session(request)
     cancel = STOPS.claim(session, _arrived(request))
     try:
-        yield from _classic_updates(content, style_1, style_2, values, caps, cancel)
+        yield from _classic_updates(inputs, values, caps, cancel)
     except Exception as error:
-        raise _fail(error, content, style_1, style_2) from None
+        raise _fail(error, *inputs.uploads) from None
     finally:
         STOPS.release(session, cancel)
 
 
 def _classic_updates(
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
-    cancel: threading.Event,
+    inputs: Inputs, values: dict[str, Any], caps: HostCaps, cancel: threading.Event
 ) -> Iterator[Update]:
     """The moments of one classic job: every preview, then the result and its PNG.
 
@@ -361,10 +391,11 @@ def _classic_updates(
     """
     from nst.classic import stylize
 
-    content, styles = _inputs(content, style_1, style_2)
+    content, styles = inputs.checked()
     settings = ClassicSettings.from_values(values, caps.classic)
     history: list[Progress] = []
-    with closing(stylize(content, styles, settings, cancel=cancel)) as events:  # checks inputs
+    job = stylize(content, styles, settings, mask=inputs.mask, cancel=cancel)  # checks inputs
+    with closing(job) as events:
         if not cancel.is_set():
             yield Update(None, "Starting…", busy=True)
             for event in events:
@@ -375,7 +406,7 @@ def _classic_updates(
                 steps, png = (event.step, event.total_steps), None
                 if event.state != "running":  # done or stopped: no bar, the PNG
                     metadata = result_metadata(
-                        "classic", content, styles, settings, steps_done=event.step
+                        "classic", content, styles, settings, inputs.mask, **event.facts()
                     )
                     steps, png = None, _save_result(event.image, metadata)
                 yield Update(
@@ -386,12 +417,7 @@ def _classic_updates(
 
 
 def _fast_job(
-    request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> Update:
     """One fast job for either front end: the result, its status and its PNG.
 
@@ -399,22 +425,22 @@ def _fast_job(
     """
     from nst.fast import load_fast_model, stylize_fast
 
-    content, styles = _inputs(content, style_1, style_2)
+    content, styles = inputs.checked()
     session = _session(request)
     cancel = STOPS.claim(session, _arrived(request))
     started = time.perf_counter()
     try:
         settings = FastSettings.from_values(values, caps.fast)
         model = load_fast_model()
-        image = stylize_fast(content, styles, settings, cancel=cancel)
+        image = stylize_fast(content, styles, settings, mask=inputs.mask, cancel=cancel)
     except Exception as error:
-        raise _fail(error, content, *styles) from None
+        raise _fail(error, *inputs.uploads) from None
     finally:
         STOPS.release(session, cancel)
     words = f"Done in {duration_words(time.perf_counter() - started)}."
     if not model.mixes_embeddings and (len(styles) > 1 or settings.strength < 1):
         words += f" {model.blend_note}"
-    metadata = result_metadata("fast", content, styles, settings)
+    metadata = result_metadata("fast", content, styles, settings, inputs.mask)
     return Update(image, words, png=_save_result(image, metadata))
 
 
@@ -423,30 +449,23 @@ def _fast_job(
 
 def run_classic(
     request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
+    inputs: Inputs,
     values: dict[str, Any],
     caps: HostCaps,
     progress: gr.Progress | None = None,
 ) -> Iterator[tuple[Any, str, Any, Any]]:
     """One classic job for the API, streaming (image, status, costs, PNG)."""
-    for update in _classic_job(request, content, style_1, style_2, values, caps):
+    for update in _classic_job(request, inputs, values, caps):
         if progress is not None and update.steps:
             progress(update.steps, desc=update.words)
         yield update.image, update.words, update.costs, update.png
 
 
 def run_fast(
-    request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> tuple[Any, str, Any]:
     """One fast job for the API: (image, status, PNG)."""
-    update = _fast_job(request, content, style_1, style_2, values, caps)
+    update = _fast_job(request, inputs, values, caps)
     return update.image, update.words, update.png
 
 
@@ -520,59 +539,72 @@ class _BeforeAfter:
         return resize_to(self._photo, height, width), after
 
 
+def _painting(editor: Any, style_mix: float) -> np.ndarray | None:
+    """The painter's strokes as a grey mask (white style 1, black style 2, grey the mix).
+
+    None when nothing is painted: an empty painter changes nothing.
+    """
+    layers = [layer for layer in (editor or {}).get("layers") or [] if layer is not None]
+    if not layers or not any(layer[..., 3].any() for layer in layers):
+        return None
+    strokes = layers[0]
+    for layer in layers[1:]:  # later layers lie on top
+        strokes = np.where(layer[..., 3:] > 0, layer, strokes)
+    return share_image(read_mask(strokes, strokes.shape[:2], style_mix))
+
+
 def _on_page(
-    updates: Iterator[Update], content: str | None, values: dict[str, Any], costs: bool
+    updates: Iterator[Update], inputs: Inputs, values: dict[str, Any], costs: bool
 ) -> Iterator[tuple[Any, ...]]:
-    """A job's updates as the page's (before/after, status, [costs,] download).
+    """A job's updates as the page's (before/after, status, [costs,] download, mask download).
 
     A failure ends with its whole message in the status line and the toast,
     escaped so that nothing in it is read as HTML.
     """
-    pair = _BeforeAfter(content, values["size"])
+    pair = _BeforeAfter(inputs.content, values["size"])
     with closing(updates):
         try:
             for update in updates:
                 status = page_status(update.words, update.steps, update.busy)
                 plot = (update.costs,) if costs else ()
-                yield pair(update), status, *plot, _download(update.png)
+                mask = _save_mask(inputs.mask) if update.png and inputs.mask is not None else None
+                yield pair(update), status, *plot, _download(update.png), _download(mask)
         except StoppedError as error:  # Stop, while the job still waited
             plot = (None,) if costs else ()
-            yield None, page_status(str(error)), *plot, _download(None)
+            yield None, page_status(str(error)), *plot, _download(None), _download(None)
         except Exception as error:
-            message = _fail(error, content).message
+            message = _fail(error, inputs.content).message
             plot = (None,) if costs else ()
-            yield None, page_status(f"Failed: {message}"), *plot, _download(None)
+            status = page_status(f"Failed: {message}")
+            yield None, status, *plot, _download(None), _download(None)
             raise gr.Error(html.escape(message), print_exception=False) from None
 
 
+def _painted(inputs: Inputs, values: dict[str, Any]) -> Inputs:
+    """The page's inputs with the painter's value turned into a mask."""
+    return inputs._replace(mask=_painting(inputs.mask, values["style_mix"]))
+
+
 def page_classic(
-    request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> Iterator[tuple[Any, ...]]:
-    """One classic job for the page, streaming (before/after, status, costs, download)."""
-    updates = _classic_job(request, content, style_1, style_2, values, caps)
-    yield from _on_page(updates, content, values, costs=True)
+    """One classic job for the page, streaming (before/after, status, costs, downloads)."""
+    inputs = _painted(inputs, values)
+    updates = _classic_job(request, inputs, values, caps)
+    yield from _on_page(updates, inputs, values, costs=True)
 
 
 def page_fast(
-    request: gr.Request | None,
-    content: str | None,
-    style_1: str | None,
-    style_2: str | None,
-    values: dict[str, Any],
-    caps: HostCaps,
+    request: gr.Request | None, inputs: Inputs, values: dict[str, Any], caps: HostCaps
 ) -> Iterator[tuple[Any, ...]]:
-    """One fast job for the page: (before/after, status, download), saying it paints meanwhile."""
+    """One fast job for the page: (before/after, status, downloads), saying it paints meanwhile."""
+    inputs = _painted(inputs, values)
 
     def updates() -> Iterator[Update]:
         yield Update(None, "Painting in one pass…", busy=True)
-        yield _fast_job(request, content, style_1, style_2, values, caps)
+        yield _fast_job(request, inputs, values, caps)
 
-    yield from _on_page(updates(), content, values, costs=False)
+    yield from _on_page(updates(), inputs, values, costs=False)
 
 
 def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -638,6 +670,11 @@ def check_upload(upload: dict[str, Any] | None) -> tuple[Any, Any]:
     return gr.skip(), gr.skip()
 
 
+def show_painter(content: str | None) -> tuple[Any, Any]:
+    """The painter appears with a content photo, as its background, with nothing painted."""
+    return gr.Accordion(visible=content is not None), gr.ImageEditor(value=content)
+
+
 def _gallery_picker(
     items: list[GalleryItem],
 ) -> Callable[[str, gr.SelectData], tuple[Any, Any]]:
@@ -677,9 +714,10 @@ def _controls(
         for declared in fresh:
             if not declared.advanced:
                 controls[declared.name] = control(declared, caps.get(declared.name))
-    with gr.Accordion("Advanced", open=False):
-        for declared in fresh:
-            if declared.advanced:
+    advanced = [p for p in fresh if p.advanced]
+    if advanced:
+        with gr.Accordion("Advanced", open=False):
+            for declared in advanced:
                 controls[declared.name] = control(declared, caps.get(declared.name))
     return [controls[p.name] for p in settings.parameters()]
 
@@ -730,7 +768,31 @@ def build_demo() -> gr.Blocks:
                 with gr.Row():
                     style_1 = _image_input("Style 1", 200, "style-1")
                     style_2 = _image_input("Style 2 (optional)", 200, "style-2")
-                shared = {p.name: control(p) for p in _shared_parameters()}
+                shared = {
+                    p.name: control(p) for p in _shared_parameters() if p.name != "mask_feather"
+                }
+                with gr.Accordion(
+                    "Where each style goes (optional)", open=False, visible=False
+                ) as regions:
+                    gr.Markdown(
+                        "Paint **red** where style 1 goes and **blue** where style 2 goes; "
+                        "what you leave unpainted gets the style mix.",
+                        elem_classes="caps-note",
+                    )
+                    painter = gr.ImageEditor(
+                        type="numpy",
+                        image_mode="RGBA",
+                        sources=(),  # the background is the content photo
+                        transforms=(),  # no crop: the strokes keep the photo's geometry
+                        layers=False,
+                        brush=gr.Brush(colors=PAINTER_COLOURS, color_mode="fixed", default_size=24),
+                        eraser=gr.Eraser(default_size=24),
+                        show_label=False,
+                        height=360,
+                        elem_id="painter",
+                    )
+                    feather = ClassicSettings.parameter("mask_feather")
+                    shared[feather.name] = control(feather)
                 _examples(items, [content, style_1, style_2, shared["style_mix"]])
                 target = gr.Radio(
                     ["Style 1", "Style 2"],
@@ -778,6 +840,12 @@ def build_demo() -> gr.Blocks:
                     interactive=False,
                     elem_id="download",
                 )
+                mask_download = gr.DownloadButton(
+                    "Download the painted regions (a mask for --mask)",
+                    interactive=False,
+                    size="sm",
+                    elem_id="mask-download",
+                )
                 plot = gr.LinePlot(  # no fixed height: the legend would be cut off
                     x="step",
                     y="log10 cost",
@@ -785,8 +853,9 @@ def build_demo() -> gr.Blocks:
                     color_title="Cost term",
                     label="Costs (classic, log10)",
                 )
-                # The API's image output; the page shows the slider instead.
+                # The API's image output and mask input; the page has the slider and the painter.
                 result = gr.Image(type="numpy", format="jpeg", visible=False)
+                mask = _image_input("Mask", 100, "mask", visible=False)
         images = [content, style_1, style_2]
 
         # Every transfer shares one group; launch() sizes it for the jobs allowed to wait.
@@ -794,7 +863,7 @@ def build_demo() -> gr.Blocks:
         gr.on(
             [],
             classic,
-            inputs=images + classic_settings,
+            inputs=[*images, *classic_settings, mask],
             outputs=[result, status, plot, download],
             api_name="classic",
             concurrency_id=TRANSFER,
@@ -802,7 +871,7 @@ def build_demo() -> gr.Blocks:
         gr.on(
             [],
             fast,
-            inputs=images + fast_settings,
+            inputs=[*images, *fast_settings, mask],
             outputs=[result, status, download],
             api_name="fast",
             concurrency_id=TRANSFER,
@@ -816,14 +885,14 @@ def build_demo() -> gr.Blocks:
         private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
         classic_button.click(arm_stop, outputs=status, **private).then(
             classic_page,
-            inputs=images + classic_settings,
-            outputs=[slider, status, plot, download],
+            inputs=[*images, *classic_settings, painter],
+            outputs=[slider, status, plot, download, mask_download],
             **page,
         ).failure(after_failure, inputs=status, outputs=status, **private)
         fast_button.click(lambda: WAITING, outputs=status, **private).then(
             fast_page,
-            inputs=images + fast_settings,
-            outputs=[slider, status, download],
+            inputs=[*images, *fast_settings, painter],
+            outputs=[slider, status, download, mask_download],
             **page,
         ).failure(after_failure, inputs=status, outputs=status, **private)
         # Queued so that its message reaches the page, in a group of its own that never waits.
@@ -837,6 +906,7 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=None,
                 api_visibility="private",
             )
+        content.change(show_painter, inputs=content, outputs=[regions, painter], **private)
         demo.unload(client_gone)
         for tab, shows_costs in ((classic_tab, True), (fast_tab, False)):
             tab.select(
@@ -855,10 +925,10 @@ def build_demo() -> gr.Blocks:
 
 def preload() -> None:
     """Load both modes' models now, so the first visitor does not wait for them."""
-    from nst.classic.optimiser import get_optimiser
+    from nst.classic.evaluator import get_evaluator
     from nst.fast import load_fast_model
 
-    for name, load in (("classic", get_optimiser), ("fast", load_fast_model)):
+    for name, load in (("classic", get_evaluator), ("fast", load_fast_model)):
         try:
             load()
         except NSTError as error:

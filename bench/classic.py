@@ -38,6 +38,7 @@ and last ``classic_time_to_quality_ratio`` = baseline time / our time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -45,7 +46,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -60,20 +61,24 @@ sys.path.insert(0, str(REPO))
 
 from nst.classic import stylize  # noqa: E402
 from nst.classic.backbone import BackboneSpec  # noqa: E402
-from nst.classic.costs import Objective  # noqa: E402
-from nst.classic.optimiser import ImageOptimiser, get_optimiser  # noqa: E402
+from nst.classic.costs import Objective, raw_mse  # noqa: E402
+from nst.classic.evaluator import CostEvaluator, get_evaluator  # noqa: E402
+from nst.classic.optimisers import Optimiser, optimiser_for  # noqa: E402
+from nst.classic.precision import choose_precision, cpu_description, default_precision  # noqa: E402
 from nst.classic.stages import Stage, plan_stages  # noqa: E402
 from nst.colors import keep_content_colors  # noqa: E402
 from nst.events import Progress  # noqa: E402
 from nst.images import fit_longest_side  # noqa: E402
-from nst.settings import ClassicSettings  # noqa: E402
+from nst.settings import OPTIMISERS, STRENGTH_MIDDLE, ClassicSettings  # noqa: E402
 
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
 IMAGES = ("content/tubingen.jpg", "styles/starry_night.jpg", "styles/great_wave.jpg")
 STYLE_OVER_TV = 10.0
 CONTENT_NOISE_OVER_STYLE = 0.1
-QUICK_ITERATIONS = 60
-"""Our job's length in --quick mode; otherwise the default (200)."""
+QUICK_STEPS = 3
+QUICK_ITERATIONS = 10
+"""Our job's length in --quick mode (the defaults only, 128 px); otherwise the default."""
+DEFAULTS = ClassicSettings()
 PREVIEW_EVERY = 2
 """Our quality runs judge every second step of the final stage (judging time left out)."""
 
@@ -217,7 +222,11 @@ def tutorial_tv(image: tf.Tensor) -> tf.Tensor:
 
 
 TUTORIAL_OBJECTIVE = Objective(
-    style_layers=tuple(STYLE_LAYERS), content_layer=CONTENT_LAYERS[0], tv_cost=tutorial_tv
+    style_layers=tuple(STYLE_LAYERS),
+    content_layer=CONTENT_LAYERS[0],
+    tv_cost=tutorial_tv,
+    mse=raw_mse,
+    margin=0,
 )
 
 
@@ -234,12 +243,11 @@ class Setup:
     style_weight: float = STYLE_WEIGHT
     content_weight: float = CONTENT_WEIGHT
 
-    @property
-    def spec(self) -> BackboneSpec:
-        return BackboneSpec(self.network, self.weights)
+    def spec(self, precision: str) -> BackboneSpec:
+        return BackboneSpec(self.network, self.weights, precision)
 
-    def engine(self) -> ImageOptimiser:
-        return get_optimiser(self.spec, TUTORIAL_OBJECTIVE)
+    def engine(self, precision: str) -> CostEvaluator:
+        return get_evaluator(self.spec(precision), TUTORIAL_OBJECTIVE)
 
     def at(self, size: int) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """Content and styles as the tutorial loads them at ``size``."""
@@ -257,9 +265,55 @@ class Setup:
             size=size,
             content_weight=self.content_weight,
             style_weight=self.style_weight,
-            tv_weight=TOTAL_VARIATION_WEIGHT,
+            tv_weight=TOTAL_VARIATION_WEIGHT / self.style_weight,  # ours is relative to style
+            style_strength=STRENGTH_MIDDLE,
             **changes,
         )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How ours runs: the engine's precision, the optimiser, one resolution or coarse to fine."""
+
+    precision: str
+    optimiser: str
+    multires: bool
+
+    @property
+    def kind(self) -> str:
+        """What one step costs depends on: the optimiser and the precision."""
+        return f"{self.optimiser} {self.precision}"
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.optimiser}, {'coarse to fine' if self.multires else '1-res'}, {self.precision}"
+        )
+
+
+def variants(every: bool) -> tuple[list[Variant], list[Variant]]:
+    """Ours to run to the target, the defaults first; and the kinds of step to time.
+
+    By default the defaults run, and the defaults with the other optimiser or
+    the other schedule; the other precision's step is timed, not run to the
+    target (a float32 job costs minutes). With ``every``, every combination runs.
+    """
+    default = Variant(default_precision(), DEFAULTS.optimiser, DEFAULTS.multires)
+    other_precision = "float32" if default.precision == "bfloat16" else "bfloat16"
+    choices = (
+        (default.precision, other_precision),
+        (default.optimiser, *(o for o in OPTIMISERS if o != default.optimiser)),
+        (default.multires, not default.multires),
+    )
+
+    def changes(variant: Variant) -> int:
+        return sum(a != b for a, b in zip(astuple(variant), astuple(default), strict=True))
+
+    found = sorted((Variant(*values) for values in itertools.product(*choices)), key=changes)
+    runs = [v for v in found if every or (changes(v) <= 1 and v.precision == default.precision)]
+    timed = [*runs, replace(default, precision=other_precision)]
+    kinds = [v for i, v in enumerate(timed) if v.kind not in {u.kind for u in timed[:i]}]
+    return runs, kinds
 
 
 def as_uint8(image: tf.Tensor) -> np.ndarray:
@@ -319,41 +373,57 @@ def balanced_weights(setup: Setup, size: int) -> tuple[float, float]:
 
 # ---- Measurements ----
 
+TWO_STYLES = "two styles"
+"""Ours with two styles blended, in the defaults' precision and optimiser."""
+
 
 def median_step(times: list[float]) -> float:
     """The typical step, leaving out the first (it traces the step function)."""
     return statistics.median(times[1:] if len(times) > 1 else times)
 
 
-def step_seconds(setup: Setup, size: int, rounds: int) -> dict[str, float]:
-    """Median seconds per step at ``size``: the baseline's, ours with one and two styles.
+def own_optimiser(engine: CostEvaluator, name: str) -> Optimiser:
+    """An optimiser of its own: L-BFGS keeps a history that another objective would spoil."""
+    return type(optimiser_for(engine, name))(engine)
 
-    The three take turns step by step, so they share the machine's load.
+
+def step_seconds(setup: Setup, size: int, rounds: int, kinds: list[Variant]) -> dict[str, float]:
+    """Median seconds per step at ``size``: the baseline's, and ours of each kind.
+
+    Ours runs with one style in each kind's precision and optimiser, and with
+    two styles in the first kind's. All take turns step by step, so they share
+    the machine's load.
     """
     content, style_images = setup.at(size)
     image, train_step = setup.tutorial(size).trainer(content)
-    engine = setup.engine()
     photo = content[0].numpy()
-    grams = [engine.style_targets_for(as_uint8(s), size) for s in style_images]
-    blends = {"one": grams[0], "two": [(a + b) / 2 for a, b in zip(*grams, strict=True)]}
     weights = (setup.content_weight, setup.style_weight, TOTAL_VARIATION_WEIGHT)
-    engine.start(photo, ClassicSettings().learning_rate)
-    times: dict[str, list[float]] = {"baseline": [], "one": [], "two": []}
+    contenders = {}
+    for variant in kinds:
+        engine = setup.engine(variant.precision)
+        grams = [engine.style_targets_for(as_uint8(s), size) for s in style_images]
+        contenders[variant.kind] = engine, grams[0], own_optimiser(engine, variant.optimiser)
+        if variant is kinds[0]:
+            blend = [(a + b) / 2 for a, b in zip(*grams, strict=True)]
+            contenders[TWO_STYLES] = engine, blend, own_optimiser(engine, variant.optimiser)
+    for _, _, optimiser in contenders.values():
+        optimiser.start(photo, DEFAULTS.learning_rate)
+    times: dict[str, list[float]] = {"baseline": [], **{name: [] for name in contenders}}
     for _ in range(rounds + 1):
         start = time.perf_counter()
         train_step(image)
         times["baseline"].append(time.perf_counter() - start)
-        for name, blended in blends.items():
-            engine.set_targets(photo, blended, weights)
+        for name, (engine, target, optimiser) in contenders.items():
+            engine.set_targets(photo, [target], weights)
             start = time.perf_counter()
-            engine.run_step()
+            optimiser.step()
             times[name].append(time.perf_counter() - start)
     return {name: median_step(values) for name, values in times.items()}
 
 
-def our_targets_seconds(setup: Setup, size: int, stages: list[Stage]) -> float:
+def our_targets_seconds(setup: Setup, size: int, stages: list[Stage], precision: str) -> float:
     """Seconds our job spends on content and style targets over ``stages`` (cache cleared)."""
-    engine = setup.engine()
+    engine = setup.engine(precision)
     content, styles = setup.at(size)
     photo, style = as_uint8(content), as_uint8(styles[0])
     start = time.perf_counter()
@@ -366,7 +436,7 @@ def our_targets_seconds(setup: Setup, size: int, stages: list[Stage]) -> float:
 
 
 def run_ours(
-    setup: Setup, size: int, settings: ClassicSettings, styles: int = 1
+    setup: Setup, size: int, settings: ClassicSettings, precision: str, styles: int = 1
 ) -> Iterator[Progress]:
     """Our job on the images as the tutorial loads them at ``size``."""
     content, style_images = setup.at(size)
@@ -374,10 +444,22 @@ def run_ours(
         as_uint8(content),
         [as_uint8(s) for s in style_images[:styles]],
         settings,
-        backbone=setup.spec,
+        backbone=setup.spec(precision),
         objective=TUTORIAL_OBJECTIVE,
     )
     return (e for e in events if isinstance(e, Progress))
+
+
+def variant_settings(
+    setup: Setup, size: int, variant: Variant, iterations: int, **changes
+) -> ClassicSettings:
+    return setup.settings(
+        size,
+        iterations=iterations,
+        multires=variant.multires,
+        optimiser=variant.optimiser,
+        **changes,
+    )
 
 
 @dataclass
@@ -391,17 +473,18 @@ class Crossing:
 
 
 def our_time_to_loss(
-    setup: Setup, size: int, target: float, judge: Tutorial, settings: ClassicSettings
+    setup: Setup, size: int, target: float, judge: Tutorial, variant: Variant, iterations: int
 ) -> tuple[Crossing | None, float]:
     """Seconds for our job to produce a full-size image at or below ``target``.
 
     The judge's loss is computed at every preview of the final stage and its
     time is left out. Also returns our best loss, for when the target is missed.
     """
-    setup.engine().gram_cache.clear()
+    setup.engine(variant.precision).gram_cache.clear()
+    settings = variant_settings(setup, size, variant, iterations, preview_every=PREVIEW_EVERY)
     judged = 0.0
     best = float("inf")
-    events = run_ours(setup, size, settings)
+    events = run_ours(setup, size, settings, variant.precision)
     for event in events:
         start = time.perf_counter()
         terms = final_size_terms(judge, event.image, size)
@@ -428,28 +511,32 @@ def terms_text(terms: tuple[float, float, float]) -> str:
     return "style {:.3g}, content {:.3g}, TV {:.3g}".format(*terms)
 
 
-def warm_up(setup: Setup, size: int) -> None:
-    """One short job through every stage shape, so neither side's timing includes tracing."""
-    for multires in (True, False):
-        list(run_ours(setup, size, setup.settings(size, iterations=6, multires=multires)))
+def warm_up(setup: Setup, size: int, chosen: list[Variant]) -> None:
+    """One short job of each variant through every stage shape, so no timing includes tracing."""
+    for variant in chosen:
+        settings = variant_settings(setup, size, variant, iterations=6)
+        list(run_ours(setup, size, settings, variant.precision))
 
 
-def preview_seconds(setup: Setup, size: int, iterations: int) -> tuple[list[float], float]:
+def preview_seconds(
+    setup: Setup, size: int, iterations: int, default: Variant
+) -> tuple[list[float], float]:
     """Seconds one preview takes, once per step of a job, and the seconds of the job itself.
 
     A preview is the image taken out of the optimiser with the content's
     colours kept (the costlier option); it is timed after a real run, on that
     run's image, so the job's own time holds no preview at all.
     """
-    settings = setup.settings(
-        size, iterations=iterations, multires=False, preview_every=iterations, preserve_colors=True
+    settings = variant_settings(
+        setup, size, default, iterations, preview_every=iterations, preserve_colors=True
     )
-    (last,) = deque(run_ours(setup, size, settings), maxlen=1)
-    optimiser, content = setup.engine(), as_uint8(setup.at(size)[0])
+    (last,) = deque(run_ours(setup, size, settings, default.precision), maxlen=1)
+    optimiser = optimiser_for(setup.engine(default.precision), settings.optimiser)
+    content = as_uint8(setup.at(size)[0])
     spent: list[float] = []
     for _ in range(iterations):
         start = time.perf_counter()
-        keep_content_colors(optimiser.current_image(), content)
+        keep_content_colors(optimiser.image(), content)
         spent.append(time.perf_counter() - start)
     return spent, last.elapsed
 
@@ -457,7 +544,14 @@ def preview_seconds(setup: Setup, size: int, iterations: int) -> tuple[list[floa
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="baseline steps (default 100)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 256 px, 10 steps")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 128 px, 3 baseline steps, the defaults only",
+    )
+    parser.add_argument(
+        "--variants", action="store_true", help="every combination, not one change at a time"
+    )
     parser.add_argument("--backbone", choices=sorted(NETWORKS), default="vgg19")
     parser.add_argument("--weights", default=None, help="VGG weights file (default: random)")
     parser.add_argument(
@@ -468,25 +562,35 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    size = 256 if args.quick else 512
-    timing_sizes = (128, 256) if args.quick else (128, 256, 512)
-    steps = args.steps or (10 if args.quick else 100)
+    size = 128 if args.quick else 512
+    timing_sizes = (128,) if args.quick else (128, 256, 512)
+    steps = args.steps or (QUICK_STEPS if args.quick else 100)
     images, names = bench_images()
+    chosen, kinds = variants(args.variants)
+    if args.quick:
+        chosen = chosen[:1]
     with tempfile.TemporaryDirectory() as folder:
         weights = args.weights or random_weights(args.backbone, Path(folder))
         extractor = StyleContentModel(STYLE_LAYERS, CONTENT_LAYERS, args.backbone, weights)
         setup = Setup(images[0], images[1:], names, args.backbone, weights, extractor)
         if not args.tutorial_weights:
             setup.style_weight, setup.content_weight = balanced_weights(setup, size)
-        report_setup(setup, args, steps)
-        ratio = report(setup, size, timing_sizes, steps, args.quick)
+        report_setup(setup, args, steps, chosen[0])
+        ratio = report(setup, size, timing_sizes, steps, args.quick, chosen, kinds)
     print(f"classic_time_to_quality_ratio={ratio:.2f}")
 
 
-def report_setup(setup: Setup, args: argparse.Namespace, steps: int) -> None:
-    print(f"machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}")
+def report_setup(setup: Setup, args: argparse.Namespace, steps: int, default: Variant) -> None:
+    model, flags = cpu_description()
+    has_gpu = bool(tf.config.list_physical_devices("GPU"))
+    auto, why = choose_precision(has_gpu, flags)
+    print(f"machine: {model}, {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}")
+    print(
+        f"bfloat16 flags: {', '.join(sorted(flags)) or 'none'}; NST_PRECISION=auto: {auto} ({why})"
+    )
     source = args.weights or "seeded random (He-normal) weights"
-    print(f"network: {setup.network}, {source}; ours in {setup.spec.precision}")
+    print(f"network: {setup.network}, {source}")
+    print(f"ours by default: {default.label}, {DEFAULTS.iterations} steps")
     print(f"images: content {setup.names[0]}, styles {', '.join(setup.names[1:])}")
     origin = "the tutorial's" if args.tutorial_weights else "balanced for this network"
     print(
@@ -497,9 +601,15 @@ def report_setup(setup: Setup, args: argparse.Namespace, steps: int) -> None:
 
 
 def report(
-    setup: Setup, size: int, timing_sizes: tuple[int, ...], steps: int, quick: bool
+    setup: Setup,
+    size: int,
+    timing_sizes: tuple[int, ...],
+    steps: int,
+    quick: bool,
+    chosen: list[Variant],
+    kinds: list[Variant],
 ) -> float:
-    """Print every section; return the time-to-quality ratio."""
+    """Print every section; return the defaults' time-to-quality ratio."""
     print(f"\ntime to quality at {size} px, wall clock (tracing excluded on both sides)")
     start = time.perf_counter()
     judge = setup.tutorial(size)
@@ -510,30 +620,37 @@ def report(
     target = float(judge.loss(image)[0])
     baseline = baseline_targets + sum(times[1:]) + median_step(times)
     start_terms = final_size_terms(judge, as_uint8(content), size)
-    print(f"  start       content image, loss {sum(start_terms):.4g} ({terms_text(start_terms)})")
-    print(f"  baseline    {baseline:7.1f} s  step {steps}, loss {target:.4g} ({terms_text(terms)})")
-    print(f"              (its first step, which traces, took {times[0]:.1f} s)")
-    warm_up(setup, size)
-    iterations = QUICK_ITERATIONS if quick else ClassicSettings().iterations
-    crossings: dict[str, tuple[Crossing, list[Stage]]] = {}
-    for label, multires in (("ours", True), ("ours 1-res", False)):
-        settings = setup.settings(
-            size, iterations=iterations, preview_every=PREVIEW_EVERY, multires=multires
-        )
-        crossing, best = our_time_to_loss(setup, size, target, judge, settings)
+    width = max(len(v.label) for v in chosen)
+    print(
+        f"  {'start':{width}s}  content image, loss {sum(start_terms):.4g} "
+        f"({terms_text(start_terms)})"
+    )
+    print(
+        f"  {'baseline':{width}s}  {baseline:7.1f} s  step {steps}, loss {target:.4g} "
+        f"({terms_text(terms)})"
+    )
+    print(f"  {'':{width}s}  (its first step, which traces, took {times[0]:.1f} s)")
+    warm_up(setup, size, chosen)
+    iterations = QUICK_ITERATIONS if quick else DEFAULTS.iterations
+    crossings: dict[Variant, Crossing] = {}
+    for variant in chosen:
+        crossing, best = our_time_to_loss(setup, size, target, judge, variant, iterations)
         if crossing is None:
-            print(f"  {label:10s}      not reached in {iterations} steps (best {best:.4g})")
+            print(
+                f"  {variant.label:{width}s}  not reached in {iterations} steps (best {best:.4g})"
+            )
             continue
-        crossings[label] = crossing, plan_stages(size, iterations, multires)
+        crossings[variant] = crossing
         print(
-            f"  {label:10s}  {crossing.seconds:7.1f} s  step {crossing.step}, loss "
+            f"  {variant.label:{width}s}  {crossing.seconds:7.1f} s  step {crossing.step}, loss "
             f"{crossing.loss:.4g} ({terms_text(crossing.terms)})  "
             f"{baseline / crossing.seconds:.2f}x faster"
         )
     stages = [(s.size, s.iterations) for s in plan_stages(size, iterations, True)]
-    print(f"  ours: {iterations} steps, coarse to fine {stages}; 1-res: all at {size} px")
-    seconds = report_steps(setup, timing_sizes, 2 if quick else 6)
-    return report_corrected(setup, size, steps, baseline_targets, seconds, crossings)
+    print(f"  {iterations} steps; coarse to fine {stages}; 1-res: all at {size} px")
+    seconds = report_steps(setup, timing_sizes, 2 if quick else 6, kinds)
+    ratios = report_corrected(setup, size, steps, baseline_targets, seconds, crossings, iterations)
+    return ratios.get(chosen[0], 0.0)
 
 
 def report_corrected(
@@ -542,25 +659,31 @@ def report_corrected(
     steps: int,
     baseline_targets: float,
     seconds: dict[int, dict[str, float]],
-    crossings: dict[str, tuple[Crossing, list[Stage]]],
-) -> float:
+    crossings: dict[Variant, Crossing],
+    iterations: int,
+) -> dict[Variant, float]:
     """Time to quality from step counts and the per-step times measured taking turns.
 
     The wall-clock runs above last minutes each on a CPU shared with other
     work, so their ratio carries the load's drift; this one does not.
     """
     baseline = baseline_targets + steps * seconds[size]["baseline"]
+    width = max((len(v.label) for v in crossings), default=0)
     print(f"\ntime to quality at {size} px, steps x per-step times measured taking turns")
-    print(f"  baseline    {baseline:7.1f} s  {steps} steps + targets")
+    print(f"  {'baseline':{width}s}  {baseline:7.1f} s  {steps} steps + targets")
     ratios = {}
-    for label, (crossing, stages) in crossings.items():
-        done = steps_per_stage(stages, crossing.step)
-        ours = our_targets_seconds(setup, size, [s for s in done if s.iterations])
-        ours += sum(s.iterations * seconds[s.size]["one"] for s in done)
-        ratios[label] = baseline / ours
-        counts = ", ".join(f"{s.iterations} at {s.size}" for s in done if s.iterations)
-        print(f"  {label:10s}  {ours:7.1f} s  {counts} + targets  {ratios[label]:.2f}x faster")
-    return ratios.get("ours", 0.0)
+    for variant, crossing in crossings.items():
+        stages = plan_stages(size, iterations, variant.multires)
+        done = [s for s in steps_per_stage(stages, crossing.step) if s.iterations]
+        ours = our_targets_seconds(setup, size, done, variant.precision)
+        ours += sum(s.iterations * seconds[s.size][variant.kind] for s in done)
+        ratios[variant] = baseline / ours
+        counts = ", ".join(f"{s.iterations} at {s.size}" for s in done)
+        print(
+            f"  {variant.label:{width}s}  {ours:7.1f} s  {counts} + targets  "
+            f"{ratios[variant]:.2f}x faster"
+        )
+    return ratios
 
 
 def steps_per_stage(stages: list[Stage], steps: int) -> list[Stage]:
@@ -572,30 +695,40 @@ def steps_per_stage(stages: list[Stage], steps: int) -> list[Stage]:
     return done
 
 
-def report_steps(setup: Setup, sizes: tuple[int, ...], rounds: int) -> dict[int, dict[str, float]]:
+def report_steps(
+    setup: Setup, sizes: tuple[int, ...], rounds: int, kinds: list[Variant]
+) -> dict[int, dict[str, float]]:
     """Seconds per step of both sides at each size, and what a second style adds."""
-    print("\nseconds per step (median; baseline, ours 1 style, ours 2 styles taking turns)")
-    print("  size  baseline  ours 1 style  ours 2 styles  speed-up  2 styles / 1")
+    names = ["baseline", *(v.kind for v in kinds), TWO_STYLES]
+    print("\nseconds per step (median, taking turns; ours with one style unless said)")
+    print("  size  " + "  ".join(f"{name:>15s}" for name in names) + "  2 styles / 1")
     seconds = {}
+    default = kinds[0].kind
     for size in sizes:
-        timed = seconds[size] = step_seconds(setup, size, rounds)
-        print(
-            f"  {size:4d}  {timed['baseline']:8.3f}  {timed['one']:12.3f}  {timed['two']:13.3f}  "
-            f"{timed['baseline'] / timed['one']:7.2f}x  {timed['two'] / timed['one']:12.3f}"
-        )
-    print(f"two_styles_step_cost_ratio={timed['two'] / timed['one']:.3f}")
+        timed = seconds[size] = step_seconds(setup, size, rounds, kinds)
+        cells = "  ".join(f"{timed[name]:15.3f}" for name in names)
+        print(f"  {size:4d}  {cells}  {timed[TWO_STYLES] / timed[default]:12.3f}")
+    print(
+        "  baseline / ours: "
+        + ", ".join(f"{v.kind} {timed['baseline'] / timed[v.kind]:.2f}x" for v in kinds)
+        + f" (at {sizes[-1]} px)"
+    )
+    print(f"two_styles_step_cost_ratio={timed[TWO_STYLES] / timed[default]:.3f}")
     largest = sizes[-1]
-    report_styles(setup, largest, {size: timed["one"] for size, timed in seconds.items()})
-    report_previews(setup, largest, 10 if largest < 512 else 20)
+    per_size = {size: timed[default] for size, timed in seconds.items()}
+    report_styles(setup, largest, per_size, kinds[0])
+    report_previews(setup, largest, 10 if largest < 512 else 20, kinds[0])
     return seconds
 
 
-def report_styles(setup: Setup, size: int, step_seconds: dict[int, float]) -> None:
+def report_styles(
+    setup: Setup, size: int, step_seconds: dict[int, float], default: Variant
+) -> None:
     """What a second style adds to a default job: its targets, one VGG pass per stage."""
-    engine = setup.engine()
+    engine = setup.engine(default.precision)
     _, styles = setup.at(size)
     second = as_uint8(styles[1])
-    stages = plan_stages(size, ClassicSettings().iterations, True)
+    stages = plan_stages(size, DEFAULTS.iterations, default.multires)
     job = sum(stage.iterations * step_seconds[stage.size] for stage in stages)
     extra = 0.0
     for stage in stages:
@@ -612,14 +745,14 @@ def report_styles(setup: Setup, size: int, step_seconds: dict[int, float]) -> No
     )
 
 
-def report_previews(setup: Setup, size: int, iterations: int) -> None:
+def report_previews(setup: Setup, size: int, iterations: int, default: Variant) -> None:
     """What previews cost, as a share of the run time."""
-    spent, elapsed = preview_seconds(setup, size, iterations)
+    spent, elapsed = preview_seconds(setup, size, iterations, default)
     share = sum(spent) / elapsed
-    every = ClassicSettings().preview_every
     each = statistics.median(spent) * 1000
     print(f"\npreviews at {size} px, content colours kept: {each:.1f} ms each")
     print(f"  every step ({iterations}-step job): {100 * share:.2f} % of run time")
+    every = DEFAULTS.preview_every
     print(f"  every {every} steps (the default): {100 * share / every:.2f} % of run time")
 
 

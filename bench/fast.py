@@ -39,11 +39,11 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.sheets import contact_sheet, crop  # noqa: E402
 from nst.fast import FastModel, load_fast_model, stylize_fast, working_size  # noqa: E402
 from nst.fast.pixels import padded_shape  # noqa: E402
 from nst.fast.tflite import TFLiteModel  # noqa: E402
@@ -238,37 +238,6 @@ def sheet_pairs() -> list[tuple[str, np.ndarray, np.ndarray, tuple[float, float]
         return pairs
     content, style, names = bench_images()
     return [(" / ".join(names), content, style, (0.5, 0.5))]
-
-
-def crop(image: np.ndarray, centre: tuple[float, float], shape: tuple[int, ...]) -> np.ndarray:
-    """A ``shape`` (height, width) window around ``centre`` (fractions of height and width)."""
-    height, width = image.shape[:2]
-    top = int(np.clip(centre[0] * height - shape[0] / 2, 0, height - shape[0]))
-    left = int(np.clip(centre[1] * width - shape[1] / 2, 0, width - shape[1]))
-    return image[top : top + shape[0], left : left + shape[1]]
-
-
-def contact_sheet(rows: list[list[tuple[str, np.ndarray]]]) -> Image.Image:
-    """A white grid of labelled images, one list per row."""
-    label_height, gap = 22, 6
-    font = ImageFont.load_default(size=15)
-    column = max(image.shape[1] for row in rows for _, image in row)
-    heights = [max(image.shape[0] for _, image in row) for row in rows]
-    columns = max(len(row) for row in rows)
-    sheet = Image.new(
-        "RGB",
-        (gap + columns * (column + gap), gap + sum(h + label_height + gap for h in heights)),
-        "white",
-    )
-    draw = ImageDraw.Draw(sheet)
-    top = gap
-    for row, height in zip(rows, heights, strict=True):
-        for index, (label, image) in enumerate(row):
-            left = gap + index * (column + gap)
-            draw.text((left, top + 3), label, fill="black", font=font)
-            sheet.paste(Image.fromarray(image), (left, top + label_height))
-        top += height + label_height + gap
-    return sheet
 
 
 def default_source() -> str:

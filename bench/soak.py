@@ -77,7 +77,7 @@ from PIL import Image  # noqa: E402
 
 import app  # noqa: E402
 from nst.classic import stylize  # noqa: E402
-from nst.classic.optimiser import get_optimiser  # noqa: E402
+from nst.classic.evaluator import get_evaluator  # noqa: E402
 from nst.errors import ModelUnavailableError  # noqa: E402
 from nst.events import Queued  # noqa: E402
 from nst.fast import load_fast_model, stylize_fast  # noqa: E402
@@ -184,7 +184,7 @@ def soak(plan: Plan, fast: bool, checks: Checks) -> None:
         if fast:
             stylize_fast(content, styles, FAST)
         if job in (plan.checkpoint, plan.rounds):
-            marks[job] = (*memory_mb(), get_optimiser().traces())
+            marks[job] = (*memory_mb(), get_evaluator().traces())
     elapsed = time.perf_counter() - started
     print(f"   {plan.rounds} rounds in {elapsed:.1f} s ({elapsed / plan.rounds:.2f} s a round)")
     (rss_a, peak_a, traces_a), (rss_b, peak_b, traces_b) = (

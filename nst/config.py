@@ -62,8 +62,8 @@ VGG_WEIGHTS = Variable(
 PRECISION = Variable(
     "NST_PRECISION",
     "auto",
-    "`auto`, `float32` or `bfloat16` for the classic backbone; `auto` picks bfloat16 on a "
-    "CPU-only machine with AMX bfloat16 units and float32 elsewhere",
+    "`auto`, `float32`, `bfloat16` or `float64` (exactness checks) for the classic backbone; "
+    "`auto` picks bfloat16 on CPUs with bfloat16 instructions and float32 elsewhere",
 )
 FAST_MODEL = Variable(
     "NST_FAST_MODEL",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,9 +35,13 @@ class Progress:
     """A snapshot of a classic transfer, yielded every few steps and at the end.
 
     ``image`` is the current result as uint8 H×W×3: at the current stage's size while
-    coarse-to-fine runs its smaller stages, at the output size in the last one.
+    coarse to fine runs its smaller stages, at the output size in the last one and
+    in the last event (a job stopped early is scaled up to the size asked for).
     ``state`` is ``"running"`` while steps remain, then ``"done"`` or
-    ``"stopped"`` (cancelled; ``image`` is the last good one).
+    ``"stopped"`` (cancelled; ``image`` is the last good one). ``stage`` counts
+    from 1 to ``stage_count``; ``eta`` is the seconds left, estimated from the
+    work left (pixels × steps) and the step times measured so far (inf before
+    the first step).
     """
 
     step: int
@@ -47,17 +51,27 @@ class Progress:
     elapsed: float
     iterations_per_second: float
     state: str = "running"
+    stage: int = 1
+    stage_count: int = 1
+    stage_size: int = 0
+    eta: float = float("inf")
 
-    @property
-    def eta(self) -> float:
-        """Seconds left at the current speed."""
-        if self.iterations_per_second <= 0:
-            return float("inf")
-        return (self.total_steps - self.step) / self.iterations_per_second
+    def facts(self) -> dict[str, Any]:
+        """What a result's metadata records of how far the job went."""
+        facts: dict[str, Any] = {"steps_done": self.step}
+        if self.state == "stopped":
+            facts["stopped_at"] = {
+                "step": self.step,
+                "stage": self.stage,
+                "stages": self.stage_count,
+                "stage_size": self.stage_size,
+            }
+        return facts
 
     def summary(self) -> str:
         """One line for a log or a status bar."""
-        eta = "" if self.state != "running" else f", ETA {self.eta:.0f} s"
+        known = self.state == "running" and self.eta != float("inf")
+        eta = f", ETA {self.eta:.0f} s" if known else ""
         costs = self.costs
         return (
             f"step {self.step}/{self.total_steps}: total {costs.total:.4g} "

@@ -14,7 +14,6 @@ from nst.settings import ClassicSettings
 CPU_CLASSIC_CAPS = {"size": 512, "iterations": 300}
 """Classic mode's output size and steps on a host without a GPU: a job stays within minutes."""
 GPU_CLASSIC_CAPS = {"size": 1536, "iterations": 2000}
-FAST_CAPS = {"size": 2048}
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,8 @@ def host_caps() -> HostCaps:
         cap = variable.integer() if variable.is_set() else defaults[name]
         low, high = ClassicSettings.parameter(name).bounds()
         classic[name] = int(min(max(cap, low), high))
-    return HostCaps(classic=classic, fast=dict(FAST_CAPS), gpu=gpu)
+    # Fast mode takes its full range: it refuses a job that would not fit in the memory left.
+    return HostCaps(classic=classic, fast={}, gpu=gpu)
 
 
 def upload_lifetime_seconds() -> int:

@@ -47,19 +47,20 @@ def max_pixels() -> int:
     return config.MAX_PIXELS.integer()
 
 
-def load_image(source: ImageSource) -> np.ndarray:
+def load_image(source: ImageSource, *, keep_alpha: bool = False) -> np.ndarray:
     """Any image a user may hand us as uint8 H×W×3 RGB, upright, checked for size.
 
     ``source`` is a path, encoded bytes, a binary file object, a PIL image or a
     numpy array (H×W, H×W×3 or H×W×4; uint8, or float in [0, 1]). Transparent
-    pixels are composited on white, as they would look on a page.
+    pixels are composited on white, as they would look on a page; with
+    ``keep_alpha`` the result is H×W×4 RGBA instead (opaque images get 255).
     """
     if isinstance(source, np.ndarray):
-        return _from_array(source)
+        return _from_array(source, keep_alpha)
     if isinstance(source, Image.Image):
         check_size(*source.size)
-        return _decoded(source, "The image")
-    return _from_file(*_encoded(source))
+        return _decoded(source, "The image", keep_alpha)
+    return _from_file(*_encoded(source), keep_alpha)
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,12 @@ class CheckedImage:
     the size checks do not depend on.
     """
 
-    source: Path | bytes | np.ndarray
+    source: Path | bytes | np.ndarray | Image.Image
     shape: tuple[int, int]
 
-    def load(self) -> np.ndarray:
+    def load(self, *, keep_alpha: bool = False) -> np.ndarray:
         """The pixels, as :func:`load_image` returns them; a damaged file is refused now."""
-        if isinstance(self.source, np.ndarray):
-            return self.source
-        return load_image(self.source)
+        return load_image(self.source, keep_alpha=keep_alpha)
 
 
 def check_image(source: ImageSource) -> CheckedImage:
@@ -92,7 +91,7 @@ def check_image(source: ImageSource) -> CheckedImage:
     """
     if isinstance(source, np.ndarray | Image.Image):
         image = load_image(source)
-        return CheckedImage(image, image.shape[:2])
+        return CheckedImage(source, image.shape[:2])
     encoded, label = _encoded(source)
     with _open(_readable(encoded), label) as image:
         check_size(*image.size)
@@ -165,11 +164,11 @@ def _file_label(path: Path) -> str:
     return f'The file "{path.name}"'
 
 
-def _from_file(encoded: Path | bytes, label: str) -> np.ndarray:
+def _from_file(encoded: Path | bytes, label: str, keep_alpha: bool = False) -> np.ndarray:
     """Check the header's size, then decode; the file is closed once read."""
     with _open(_readable(encoded), label) as image:
         check_size(*image.size)
-        return _decoded(image, label)
+        return _decoded(image, label, keep_alpha)
 
 
 def _open(file: Path | IO[bytes], label: str) -> Image.Image:
@@ -189,11 +188,11 @@ def _open(file: Path | IO[bytes], label: str) -> Image.Image:
         raise ImageError(f"{label} could not be opened ({error}); {_UNREADABLE_HINT}.") from None
 
 
-def _decoded(image: Image.Image, label: str) -> np.ndarray:
-    """Decode every pixel (so truncation shows now), turn upright, convert to RGB."""
+def _decoded(image: Image.Image, label: str, keep_alpha: bool = False) -> np.ndarray:
+    """Decode every pixel (so truncation shows now), turn upright, convert to RGB(A)."""
     try:
         image.load()
-        return _to_rgb(ImageOps.exif_transpose(image))
+        return _to_rgb(ImageOps.exif_transpose(image), keep_alpha)
     except _DECODE_ERRORS as error:
         raise ImageError(
             f"{label} is damaged or truncated ({error}); upload the complete file "
@@ -201,10 +200,13 @@ def _decoded(image: Image.Image, label: str) -> np.ndarray:
         ) from None
 
 
-def _to_rgb(image: Image.Image) -> np.ndarray:
-    """RGB uint8 from any Pillow mode: high bit depths scaled, transparency on white."""
+def _to_rgb(image: Image.Image, keep_alpha: bool = False) -> np.ndarray:
+    """RGB uint8 from any Pillow mode: high bit depths scaled, transparency on white
+    (or kept as a fourth channel)."""
     if image.mode.startswith("I") or image.mode == "F":
         image = Image.fromarray(_high_depth_to_uint8(np.asarray(image), image.mode))
+    if keep_alpha:
+        return np.array(image.convert("RGBA"))
     if image.mode in _ALPHA_MODES or "transparency" in image.info:
         return _on_white(np.array(image.convert("RGBA")))
     return np.array(image.convert("RGB"))
@@ -226,8 +228,8 @@ def _on_white(rgba: np.ndarray) -> np.ndarray:
     return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 
 
-def _from_array(array: np.ndarray) -> np.ndarray:
-    """A numpy image (uint8, or float in [0, 1]) as uint8 RGB."""
+def _from_array(array: np.ndarray, keep_alpha: bool = False) -> np.ndarray:
+    """A numpy image (uint8, or float in [0, 1]) as uint8 RGB (or RGBA)."""
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
@@ -235,7 +237,10 @@ def _from_array(array: np.ndarray) -> np.ndarray:
     check_size(array.shape[1], array.shape[0])
     array = _array_to_uint8(array)
     if array.ndim == 2:
-        return np.repeat(array[..., None], 3, axis=2)
+        array = np.repeat(array[..., None], 3, axis=2)
+    if keep_alpha:
+        opaque = np.full((*array.shape[:2], 1), 255, np.uint8)
+        return array.copy() if array.shape[2] == 4 else np.concatenate([array, opaque], axis=2)
     return _on_white(array) if array.shape[2] == 4 else array.copy()
 
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nst.images import ImageSource
+from nst.caching import image_digest
+from nst.images import ImageSource, load_image
 from nst.parameters import Settings
 
 
@@ -22,13 +23,21 @@ def result_metadata(
     content: ImageSource,
     styles: Sequence[ImageSource],
     settings: Settings,
+    mask: ImageSource | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The mode, the inputs' names, every parameter's value, and ``extra`` facts of the run."""
-    return {
+    """The mode, the inputs' names, every parameter's value, and ``extra`` facts of the run.
+
+    A mask is recorded by a fingerprint of its pixels (``mask``), so a result
+    says which regions it was painted with.
+    """
+    metadata = {
         "mode": mode,
         "content": source_name(content),
         "styles": [source_name(style) for style in styles],
         **settings.values(),
         **extra,
     }
+    if mask is not None:
+        metadata["mask"] = image_digest(load_image(mask, keep_alpha=True))
+    return metadata

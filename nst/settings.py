@@ -15,6 +15,11 @@ from nst.parameters import Settings, parameter
 
 INIT_CHOICES = ("content", "noise", "fast")
 """Named starting images for classic mode; any other value is an image path."""
+OPTIMISERS = ("adam", "lbfgs")
+STRENGTH_MIDDLE = 5.0
+"""The style strength at which the style weight applies as given."""
+STRENGTH_PER_DECADE = 2.0
+"""Style strength steps that multiply the style's pull by 10."""
 
 
 def _style_mix() -> Any:
@@ -25,6 +30,18 @@ def _style_mix() -> Any:
         step=0.05,
         label="Style mix",
         help="Share of style 1 when two styles are given; style 2 gets the rest.",
+    )
+
+
+def _mask_feather() -> Any:
+    return parameter(
+        0.02,
+        low=0.0,
+        high=0.2,
+        step=0.01,
+        advanced=True,
+        label="Soft edges",
+        help="How softly one style's region fades into the other's, as a share of the picture.",
     )
 
 
@@ -56,7 +73,7 @@ class ClassicSettings(Settings, StyleMix):
 
     style_mix: float = _style_mix()
     iterations: int = parameter(
-        200,
+        150,
         low=1,
         high=10_000,
         step=1,
@@ -64,31 +81,31 @@ class ClassicSettings(Settings, StyleMix):
         help="Optimisation steps: more steps, more style.",
     )
     content_weight: float = parameter(
-        20.0,
-        low=0.0,
-        high=1e9,
-        typed=True,
-        advanced=True,
-        label="Content weight",
-        help="How much of the photo's shapes to keep.",
-    )
-    style_weight: float = parameter(
         1.0,
         low=0.0,
         high=1e9,
         typed=True,
         advanced=True,
+        label="Content weight",
+        help="How much of the photo's shapes to keep (costs are relative: any network).",
+    )
+    style_weight: float = parameter(
+        10.0,
+        low=0.0,
+        high=1e9,
+        typed=True,
+        advanced=True,
         label="Style weight",
-        help="How strongly to imitate the paintings.",
+        help="How strongly to imitate the paintings, at the middle style strength.",
     )
     tv_weight: float = parameter(
-        300.0,
+        3.0,
         low=0.0,
         high=1e9,
         typed=True,
         advanced=True,
         label="Smoothness (TV weight)",
-        help="Higher: fewer speckles, softer detail.",
+        help="Against coloured speckle, relative to the style's pull: higher is softer.",
     )
     size: int = parameter(
         512,
@@ -141,14 +158,40 @@ class ClassicSettings(Settings, StyleMix):
         typed=True,
         advanced=True,
         label="Learning rate",
-        help="Adam's step size, for pixels in [0, 1].",
+        help="Adam's step, or L-BFGS's first one: the RMS change of the pixels, in [0, 1].",
     )
     multires: bool = parameter(
-        True,
+        False,
         advanced=True,
         label="Coarse to fine",
-        help="Optimise at smaller sizes first, then refine at the output size.",
+        help="Optimise at smaller sizes first: faster steps, but bigger strokes, softer shapes.",
     )
+    style_strength: float = parameter(
+        STRENGTH_MIDDLE,
+        low=0.0,
+        high=10.0,
+        step=0.5,
+        label="Style strength",
+        help="How far from the photo toward the painting: 0 keeps the photo, 10 paints over it.",
+    )
+    optimiser: str = parameter(
+        "adam",
+        choices=OPTIMISERS,
+        advanced=True,
+        label="Optimiser",
+        help="Adam, or L-BFGS: fewer steps to the same costs, but a faint band at some borders.",
+    )
+    mask_feather: float = _mask_feather()
+
+    def cost_weights(self) -> tuple[float, float, float]:
+        """The content, style and TV weights: the style's pull scaled by the style strength.
+
+        The TV weight is relative to the style's pull, since the speckle it
+        removes comes from the style's gradient: the same share at any strength.
+        """
+        decades = (self.style_strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE
+        style = self.style_weight * 10.0**decades
+        return self.content_weight, style, self.tv_weight * style
 
 
 @dataclass(frozen=True)
@@ -181,3 +224,4 @@ class FastSettings(Settings, StyleMix):
         label="Brush size",
         help="Size of the painted strokes, the same at any output size: 0.5 fine, 2 bold.",
     )
+    mask_feather: float = _mask_feather()

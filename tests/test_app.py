@@ -114,6 +114,10 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "preview_every",
         "learning_rate",
         "multires",
+        "style_strength",
+        "optimiser",
+        "mask_feather",
+        "mask",
     ]
     assert [p["parameter_name"] for p in named["/fast"]["parameters"]] == [
         "content",
@@ -124,6 +128,8 @@ def test_endpoints_name_their_parameters(server: str) -> None:
         "strength",
         "preserve_colors",
         "brush_size",
+        "mask_feather",
+        "mask",
     ]
     style_2 = named["/classic"]["parameters"][2]
     assert style_2["parameter_has_default"] and style_2["parameter_default"] is None
@@ -132,7 +138,7 @@ def test_endpoints_name_their_parameters(server: str) -> None:
 def test_classic_streams_previews_then_a_png_with_its_settings(
     server: str, images: dict[str, Path]
 ) -> None:
-    from nst.classic.optimiser import get_optimiser
+    from nst.classic.evaluator import get_evaluator
 
     job = classic_job(client(server), images)
     updates = list(job)
@@ -150,7 +156,7 @@ def test_classic_streams_previews_then_a_png_with_its_settings(
     assert params["steps_done"] == 6
     assert Image.open(png).size == (64, 43)
     list(classic_job(client(server), images, size=96))
-    assert get_optimiser().traces() == 1  # one model and one trace for every job and size
+    assert get_evaluator().traces() == 1  # one model and one trace for every job and size
 
 
 def test_fast_returns_the_requested_size(

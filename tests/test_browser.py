@@ -9,11 +9,15 @@ picture (``docs/screenshot.webp`` is a copy of it).
 
 from __future__ import annotations
 
+import io
 import socket
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -213,3 +217,46 @@ def test_a_fast_job_shows_before_and_after_and_enables_the_download(
     full_page = screenshot(page, f"fast-job-{viewport}")
     if viewport == "desktop":
         save_readme_picture(full_page)
+
+
+def result_pixels(page: Any) -> np.ndarray:
+    """The "after" picture of the slider, fetched as the browser got it."""
+    source = page.locator("#result img").nth(1).get_attribute("src")
+    with urllib.request.urlopen(urllib.parse.urljoin(page.url, source)) as answer:
+        return np.asarray(Image.open(io.BytesIO(answer.read())).convert("RGB"), np.int16)
+
+
+def paint_a_stroke(page: Any) -> None:
+    """Open the painter and drag the red brush across the left of the photo."""
+    page.get_by_text("Where each style goes (optional)").click()
+    canvas = page.locator("#painter canvas").first
+    canvas.wait_for()
+    page.locator("#painter").get_by_role("button", name="Brush").first.click()
+    box = canvas.bounding_box()
+    side = min(box["width"], box["height"])
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 0.3 * side, y)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(x - 0.3 * side + 0.25 * side * step / 15, y)
+    page.mouse.up()
+
+
+@NEEDS_FAST
+def test_a_painted_stroke_changes_the_result_where_it_was_painted(page: Any) -> None:
+    fill_from_example(page, 2)  # two styles mixed: unpainted areas keep the mix
+    launch(page, "fast")
+    status(page).get_by_text("Done in").wait_for(timeout=JOB_TIMEOUT_MS)
+    plain = result_pixels(page)
+    assert page.locator("#mask-download").is_disabled()
+
+    paint_a_stroke(page)
+    page.locator("#fast-launch").click()
+    page.wait_for_function(
+        "document.querySelector('#mask-download').disabled === false", timeout=JOB_TIMEOUT_MS
+    )
+    painted = result_pixels(page)
+    changed = np.abs(painted - plain).max(axis=2)
+    assert 0.005 < (changed > 10).mean() < 0.5  # the stroke's region, in style 1 alone
+    assert (changed == 0).mean() > 0.3  # far from it, the picture is as it was
+    screenshot(page, "painted-regions")

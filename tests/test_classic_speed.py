@@ -13,14 +13,16 @@ import tensorflow as tf
 
 from nst.caching import LRUCache
 from nst.classic import stylize
-from nst.classic.backbone import (
-    BackboneSpec,
-    cpu_has_bf16_units,
-    default_precision,
-    load_backbone,
-)
+from nst.classic.backbone import BackboneSpec, load_backbone
 from nst.classic.costs import Objective
-from nst.classic.optimiser import ImageOptimiser, get_optimiser
+from nst.classic.evaluator import CostEvaluator, get_evaluator
+from nst.classic.optimisers import LBFGS, Adam
+from nst.classic.precision import (
+    bfloat16_gain,
+    choose_precision,
+    cpu_description,
+    default_precision,
+)
 from nst.errors import ModelUnavailableError
 from nst.events import Progress
 from nst.settings import ClassicSettings
@@ -38,18 +40,18 @@ def op_counts(function) -> Counter:
 
 
 def test_backbone_stops_at_the_deepest_layer_in_use():
-    engine = get_optimiser()
+    engine = get_evaluator()
     names = [layer.name for layer in engine.model.layers]
     assert names[-1] == "block5_conv1" and "block5_conv2" not in names
     # VGG19 up to block5_conv1: 2 + 2 + 4 + 4 + 1 convolutions of its 16.
     assert op_counts(engine.style_grams)["Conv2D"] == 13
-    assert op_counts(engine.step)["Conv2D"] == 13
+    assert op_counts(engine.costs_and_gradient)["Conv2D"] == 13
     deeper = load_backbone(engine.spec, Objective(content_layer="block5_conv2").layers)
     assert [layer.name for layer in deeper.layers][-1] == "block5_conv2"
 
 
 def test_style_targets_are_computed_once_per_image_and_size():
-    engine = get_optimiser()
+    engine = get_evaluator()
     engine.gram_cache.clear()
     misses = engine.gram_cache.misses
     settings = ClassicSettings(size=64, iterations=2, multires=False)
@@ -63,7 +65,7 @@ def test_style_targets_are_computed_once_per_image_and_size():
 
 
 def test_cached_targets_give_the_same_image():
-    engine = get_optimiser()
+    engine = get_evaluator()
     settings = ClassicSettings(size=64, iterations=3, multires=False)
     engine.gram_cache.clear()
     cold = run([STYLE_A], settings)[-1].image
@@ -82,16 +84,20 @@ def test_the_cache_forgets_the_least_recently_used():
     assert cache.misses == 4
 
 
-def test_previews_are_made_only_at_preview_steps(monkeypatch):
+@pytest.mark.parametrize("optimiser", [Adam, LBFGS])
+def test_previews_are_made_only_at_preview_steps(monkeypatch, optimiser):
     made = []
-    original = ImageOptimiser.current_image
+    original = optimiser.image
 
     def counting(self):
         made.append(1)
         return original(self)
 
-    monkeypatch.setattr(ImageOptimiser, "current_image", counting)
-    events = run([STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5))
+    monkeypatch.setattr(optimiser, "image", counting)
+    name = "adam" if optimiser is Adam else "lbfgs"
+    events = run(
+        [STYLE_A], ClassicSettings(size=64, iterations=20, preview_every=5, optimiser=name)
+    )
     assert [e.step for e in events] == [5, 10, 15, 20]
     # One image per event, plus one per coarse-to-fine stage change.
     assert len(made) == len(events) + 1
@@ -104,22 +110,41 @@ def test_precision_follows_the_environment(monkeypatch):
     monkeypatch.setenv("NST_PRECISION", "bfloat16")
     assert BackboneSpec.from_env().precision == "bfloat16"
     monkeypatch.setenv("NST_PRECISION", "auto")
-    assert default_precision() == ("bfloat16" if cpu_has_bf16_units() else "float32")
+    has_gpu = bool(tf.config.list_physical_devices("GPU"))
+    assert default_precision() == choose_precision(has_gpu, cpu_description()[1])[0]
     monkeypatch.setenv("NST_PRECISION", "half")
     with pytest.raises(ModelUnavailableError, match="NST_PRECISION"):
         default_precision()
+
+
+def test_auto_precision_is_bfloat16_where_the_cpu_has_it():
+    assert choose_precision(False, frozenset({"avx512_bf16"}))[0] == "bfloat16"
+    assert choose_precision(False, frozenset({"amx_bf16", "avx512_bf16"}))[0] == "bfloat16"
+    # Arm: its flag alone does not tell whether TensorFlow's build uses it; a timing does.
+    assert choose_precision(False, frozenset({"bf16"}))[0] == "float32"
+    assert choose_precision(False, frozenset({"bf16"}), lambda: 1.6)[0] == "bfloat16"
+    assert choose_precision(False, frozenset({"bf16"}), lambda: 0.9)[0] == "float32"
+    assert choose_precision(False, frozenset())[0] == "float32"
+    assert choose_precision(True, frozenset({"amx_bf16"}))[0] == "float32"
+    model, flags = cpu_description()
+    assert model and flags <= {"amx_bf16", "avx512_bf16", "bf16"}
+
+
+def test_the_timing_compares_one_convolution_in_each_precision():
+    gain = bfloat16_gain(repeats=2)
+    assert 0.05 < gain < 20
 
 
 def test_bfloat16_gradients_point_like_float32():
     image = tf.constant(pattern(48, 64, 5)[None] / 255, tf.float32)
     gradients = []
     for precision in ("float32", "bfloat16"):
-        engine = ImageOptimiser(BackboneSpec("vgg19", "random", precision))
-        engine.model.set_weights(get_optimiser().model.get_weights())
+        engine = CostEvaluator(BackboneSpec("vgg19", "random", precision))
+        engine.model.set_weights(get_evaluator().model.get_weights())
         with tf.GradientTape() as tape:
             tape.watch(image)
-            grams, content = engine.features(image)
-            cost = tf.add_n([tf.reduce_mean(g) for g in grams]) + tf.reduce_mean(content)
+            maps, content = engine.features(image)
+            cost = tf.add_n([tf.reduce_mean(m) for m in maps]) + tf.reduce_mean(content)
         gradients.append(tape.gradient(cost, image).numpy().ravel())
     full, half = gradients
     assert full @ half / (np.linalg.norm(full) * np.linalg.norm(half)) > 0.98
@@ -127,7 +152,7 @@ def test_bfloat16_gradients_point_like_float32():
 
 @pytest.mark.slow
 def test_benchmark_quick_mode_runs():
-    """The side-by-side benchmark's smoke run (about 45 s on 2 cores)."""
+    """The side-by-side benchmark's smoke run (about 30 s of CPU on 2 cores)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "classic.py"), "--quick"],
@@ -139,6 +164,44 @@ def test_benchmark_quick_mode_runs():
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
+    flags = cpu_description()[1]
+    auto = choose_precision(bool(tf.config.list_physical_devices("GPU")), flags)[0]
+    assert f"NST_PRECISION=auto: {auto} " in result.stdout
+    defaults = ClassicSettings()
+    schedule = "coarse to fine" if defaults.multires else "1-res"
+    ours = f"  {defaults.optimiser}, {schedule}, {default_precision()} "
+    assert any(line.startswith(ours) for line in lines), result.stdout
     assert any(line.startswith("two_styles_step_cost_ratio=") for line in lines)
     assert lines[-1].startswith("classic_time_to_quality_ratio=")
-    assert float(lines[-1].split("=")[1]) > 0
+    assert float(lines[-1].split("=")[1]) >= 0
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_measures_or_says_it_skips():
+    """bench/gpu.py skips in words without a GPU; --cpu runs the same measurement (about 20 s)."""
+
+    def gpu_bench(*args: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "bench" / "gpu.py"),
+                "--sizes",
+                "32",
+                "--steps",
+                "1",
+                *args,
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    if not tf.config.list_physical_devices("GPU"):
+        assert "no GPU found: skipped" in gpu_bench()
+    rows = [line.split() for line in gpu_bench("--cpu").splitlines() if line.startswith("     32")]
+    assert [row[1] for row in rows] == ["float32", "bfloat16"]
+    assert all(float(row[2]) > 0 for row in rows)

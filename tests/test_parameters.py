@@ -94,9 +94,9 @@ def test_the_page_has_one_control_per_parameter_in_api_order() -> None:
     demo = app.build_demo()
     endpoints = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name in MODES}
     for mode, settings in MODES.items():
-        inputs = endpoints[mode].inputs
-        assert len(inputs) == 3 + len(settings.parameters())
-        for component, declared in zip(inputs[3:], settings.parameters(), strict=True):
+        inputs = endpoints[mode].inputs  # the images, every parameter, then the mask
+        assert len(inputs) == 3 + len(settings.parameters()) + 1
+        for component, declared in zip(inputs[3:-1], settings.parameters(), strict=True):
             assert component.label == declared.label
 
 
@@ -105,7 +105,8 @@ def test_the_api_signature_follows_the_declarations() -> None:
     for handler, settings in ((classic, ClassicSettings), (fast, FastSettings)):
         signature = handler.__signature__
         names = [name for name in signature.parameters if name not in ("request", "progress")]
-        assert names == ["content", "style_1", "style_2", *(p.name for p in settings.parameters())]
+        declared_names = [p.name for p in settings.parameters()]
+        assert names == ["content", "style_1", "style_2", *declared_names, "mask"]
         for declared in settings.parameters():
             assert signature.parameters[declared.name].default == declared.default
             assert declared.help in handler.__doc__

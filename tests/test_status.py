@@ -17,6 +17,7 @@ def progress(step: int, state: str = "running", speed: float = 0.5) -> Progress:
         elapsed=125.0,
         iterations_per_second=speed,
         state=state,
+        eta=(200 - step) / speed if speed else float("inf"),  # as the job's clock would say
     )
 
 

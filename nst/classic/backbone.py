@@ -2,14 +2,12 @@
 
 One extractor per (backbone, weights, precision, layers) is built per process
 and shared by every job. It is truncated after the deepest layer the losses
-read, so no step pays for layers it doesn't use. On CPUs with bfloat16 matrix
-units (Intel AMX) it runs in bfloat16, about 3x faster per step than float32
-with a gradient that points the same way (cosine > 0.99).
+read, so no step pays for layers it doesn't use. It computes in the precision
+:mod:`nst.classic.precision` picks (bfloat16 on CPUs that have it).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from nst import config
+from nst.classic.precision import default_precision
 from nst.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -29,37 +28,6 @@ BACKBONES = {"vgg19": keras.applications.VGG19, "vgg16": keras.applications.VGG1
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/{name}/{file}"
 WEIGHTS_FILE = "{name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
-PRECISIONS = ("auto", "float32", "bfloat16")
-BF16_CPU_FLAG = "amx_bf16"
-"""The CPU feature that makes bfloat16 convolutions fast; without it they are emulated."""
-
-
-@functools.cache
-def cpu_has_bf16_units() -> bool:
-    """Whether this (Linux) CPU advertises AMX bfloat16 tiles."""
-    try:
-        return BF16_CPU_FLAG in Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-
-
-def default_precision() -> str:
-    """``NST_PRECISION`` (auto, float32 or bfloat16), with auto resolved for this machine.
-
-    Auto picks bfloat16 only on a CPU-only machine with AMX: there it is the
-    fastest measured option. GPUs keep float32 until mixed precision is
-    measured on one.
-    """
-    precision = config.PRECISION.text().lower()
-    if precision not in PRECISIONS:
-        raise ModelUnavailableError(
-            f"Unknown precision {precision!r}: set NST_PRECISION to one of {', '.join(PRECISIONS)}."
-        )
-    if precision != "auto":
-        return precision
-    if tf.config.list_physical_devices("GPU") or not cpu_has_bf16_units():
-        return "float32"
-    return "bfloat16"
 
 
 @dataclass(frozen=True)
@@ -160,11 +128,12 @@ def _recast(model: keras.Model, dtype: str) -> keras.Model:
 
     def clone(layer: keras.Layer) -> keras.Layer:
         config = layer.get_config()
-        if not isinstance(layer, keras.layers.InputLayer):
-            config["dtype"] = dtype
+        config["dtype"] = dtype
         return layer.__class__.from_config(config)
 
-    copy = keras.models.clone_model(model, clone_function=clone)
+    # bfloat16 layers cast a float32 input themselves; float64 must not lose digits on entry.
+    entry = keras.Input((None, None, 3), dtype=dtype) if dtype == "float64" else None
+    copy = keras.models.clone_model(model, input_tensors=entry, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
 
@@ -180,6 +149,11 @@ def load_backbone(spec: BackboneSpec | None, layers: tuple[str, ...]) -> keras.M
         if (spec, layers) not in _models:
             _models[spec, layers] = _build(spec, layers)
         return _models[spec, layers]
+
+
+def layer_stride(name: str) -> int:
+    """Input pixels per position of a VGG layer: ``blockN`` follows N - 1 poolings."""
+    return 2 ** (int(name[len("block")]) - 1)
 
 
 def preprocess(image: tf.Tensor) -> tf.Tensor:

@@ -1,37 +1,77 @@
 """The three costs of a classic transfer, as small pure functions.
 
-Each default cost is a mean, so its size does not depend on the image size:
-the same weights give the same balance at 64 px and at 1024 px. Features may
-arrive in bfloat16; every cost is computed in float32.
+The network terms are scale-free: each layer's mean squared difference is
+divided by the mean square of its own target, so multiplying a network's
+activations by a constant (from any layer on) changes no cost at all, and the
+default weights strike the same balance on VGG19, VGG16 or a fine-tuned
+network. Every cost is a mean, so it does not depend on the image size either.
+Features may arrive in bfloat16; costs are computed in float32 (float64 for a
+float64 network).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import tensorflow as tf
 
 from nst.classic.backbone import CONTENT_LAYER, STYLE_LAYERS
 
+MARGIN = 16
+"""One block5 position: enough context that the border bands match the picture's."""
+TINY = 1e-12
+"""Guards divisions by a target or an area that is zero."""
+
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     """Channel correlations of a [1, H, W, C] feature map, averaged over positions."""
-    features = tf.cast(features, tf.float32)
     channels = tf.shape(features)[-1]
     flat = tf.reshape(features, [-1, channels])
-    positions = tf.cast(tf.shape(flat)[0], tf.float32)
+    positions = tf.cast(tf.shape(flat)[0], flat.dtype)
     return tf.matmul(flat, flat, transpose_a=True) / positions
 
 
-def content_cost(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
-    """Mean squared difference of feature maps."""
-    return tf.reduce_mean(tf.square(tf.cast(features, tf.float32) - target))
+def guided_gram(features: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+    """Channel correlations over one region: positions weighted by ``weights`` [1, H, W, 1].
+
+    Normalised by the region's area, so a small region's Gram is comparable to
+    a whole painting's (Gatys et al. 2017, "Controlling Perceptual Factors").
+    """
+    channels = tf.shape(features)[-1]
+    flat = tf.reshape(features, [-1, channels])
+    mask = tf.reshape(tf.cast(weights, flat.dtype), [-1, 1])
+    area = tf.maximum(tf.reduce_sum(mask), TINY)
+    return tf.matmul(flat * mask, flat, transpose_a=True) / area
 
 
-def style_cost(grams: list[tf.Tensor], targets: list[tf.Tensor]) -> tf.Tensor:
-    """Mean squared Gram difference, averaged over layers."""
-    costs = [tf.reduce_mean(tf.square(g - t)) for g, t in zip(grams, targets, strict=True)]
+def relative_mse(value: tf.Tensor, target: tf.Tensor, scale: tf.Tensor | None = None) -> tf.Tensor:
+    """Mean squared difference over the mean square of ``scale`` (default: the target).
+
+    A common factor k on value and target cancels exactly.
+    """
+    reference = target if scale is None else scale
+    return tf.reduce_mean(tf.square(value - target)) / tf.maximum(
+        tf.reduce_mean(tf.square(reference)), TINY
+    )
+
+
+def raw_mse(value: tf.Tensor, target: tf.Tensor, scale: tf.Tensor | None = None) -> tf.Tensor:
+    """Plain mean squared difference (published recipes; depends on the network's scale)."""
+    del scale
+    return tf.reduce_mean(tf.square(value - target))
+
+
+def content_cost(features: tf.Tensor, target: tf.Tensor, mse: Callable = relative_mse) -> tf.Tensor:
+    """How far the content layer's features are from the photo's."""
+    return mse(features, target)
+
+
+def style_cost(
+    grams: Sequence[tf.Tensor], targets: Sequence[tf.Tensor], mse: Callable = relative_mse
+) -> tf.Tensor:
+    """Gram differences, each relative to its layer's target, averaged over layers."""
+    costs = [mse(g, t) for g, t in zip(grams, targets, strict=True)]
     return tf.add_n(costs) / len(costs)
 
 
@@ -44,16 +84,21 @@ def total_variation_cost(image: tf.Tensor) -> tf.Tensor:
 
 @dataclass(frozen=True)
 class Objective:
-    """Which layers the costs read and how smoothness is measured.
+    """Which layers the costs read, how differences are measured, and how smoothness is.
 
-    The default is this project's; another objective (say, a published
-    recipe's layers and TV term) lets a benchmark optimise exactly the loss it
-    is judged by.
+    The default is this project's (scale-free, with a mirrored margin);
+    another objective (say, a published recipe's layers, raw mean squares, TV
+    term and no margin) lets a benchmark optimise exactly the loss it is
+    judged by.
     """
 
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layer: str = CONTENT_LAYER
     tv_cost: Callable[[tf.Tensor], tf.Tensor] = total_variation_cost
+    mse: Callable[..., tf.Tensor] = relative_mse
+    margin: int = MARGIN
+    """Pixels mirrored around the image as context (a multiple of the deepest stride, 16);
+    0 lets the network see its zero padding, as published recipes do."""
 
     @property
     def layers(self) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ import tensorflow as tf
 
 from nst.classic.backbone import BackboneSpec
 from nst.classic.costs import DEFAULT_OBJECTIVE, Objective
-from nst.classic.optimiser import ImageOptimiser, get_optimiser
-from nst.classic.stages import plan_stages
+from nst.classic.evaluator import CostEvaluator, get_evaluator
+from nst.classic.optimisers import Optimiser, optimiser_for
+from nst.classic.stages import StageClock, plan_stages
 from nst.colors import keep_content_colors
 from nst.events import Progress, Queued, WeightedCosts
 from nst.images import (
@@ -28,6 +29,7 @@ from nst.images import (
     fit_longest_side,
     smallest_longest_side,
 )
+from nst.masks import fit_share, job_regions
 from nst.scheduler import SCHEDULER, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
 
@@ -50,8 +52,10 @@ def _initial_image(init: str | np.ndarray, content: np.ndarray, seed: int) -> np
 
 
 def _resize_exact(image: np.ndarray, like: np.ndarray) -> np.ndarray:
+    if image.shape == like.shape:
+        return image
     resized = tf.image.resize(image[None].astype(np.float32), like.shape[:2], method="bicubic")
-    return np.clip(resized[0].numpy(), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(resized[0].numpy()), 0, 255).astype(np.uint8)
 
 
 class ClassicJob:
@@ -71,13 +75,15 @@ class ClassicJob:
         scheduler: Scheduler,
         backbone: BackboneSpec | None,
         objective: Objective,
+        mask: ImageSource | None = None,
     ) -> None:
         self.settings = settings
-        self.style_shares = self.settings.style_shares(len(styles))
+        self.style_shares = settings.style_shares(len(styles))
         self.content_input = check_image(content)
         self.style_inputs = [check_image(s) for s in styles]
         self.smallest_size = self._check_sizes()
-        init = self.settings.init
+        self.mask_input = check_image(mask) if mask is not None and len(styles) == 2 else None
+        init = settings.init
         self.init_input = None if init in INIT_CHOICES else check_image(init)
         self.cancel = cancel or threading.Event()
         self.scheduler = scheduler
@@ -99,6 +105,18 @@ class ClassicJob:
             ),
         )
 
+    def _region_share(self) -> np.ndarray | None:
+        """Style 1's share per output pixel, or None where one blended target serves."""
+        if self.mask_input is None:
+            return None
+        s = self.settings
+        mask = self.mask_input.load(keep_alpha=True)
+        regions = job_regions(mask, self.target.shape[:2], s.style_mix, s.mask_feather)
+        if isinstance(regions, float):
+            self.style_shares = (regions, 1.0 - regions)
+            return None
+        return regions
+
     def run(self) -> Iterator[Queued | Progress]:
         with self.scheduler.ticket(("classic", self.settings)) as ticket:
             while not ticket.wait(QUEUE_POLL_SECONDS):
@@ -106,7 +124,7 @@ class ClassicJob:
                     return
                 yield Queued(ticket.position)
             self._decode()
-            yield from self._optimise(get_optimiser(self.backbone, self.objective))
+            yield from self._optimise(get_evaluator(self.backbone, self.objective))
 
     def _decode(self) -> None:
         """Decode the inputs, now that the job holds the device.
@@ -121,28 +139,36 @@ class ClassicJob:
         if max(content.shape[:2]) > self.settings.size and self.settings.init != "fast":
             content = fit_longest_side(content, self.settings.size)
         self.content = content
+        self.target = fit_longest_side(content, self.settings.size)
         self.styles = [style.load() for style in self.style_inputs]
+        self.share = self._region_share()
         self.init = self.settings.init if self.init_input is None else self.init_input.load()
 
     def _stage_targets(
-        self, optimiser: ImageOptimiser, stage_content: np.ndarray, size: int
+        self, evaluator: CostEvaluator, stage_content: np.ndarray, size: int
     ) -> None:
-        """Content features and the blended style Grams at one stage's size."""
+        """Content features and style Grams at one stage's size: blended, or one per region."""
         s = self.settings
         style_size = max(round(size * s.style_scale), 16)
-        grams = [
-            [share * g for g in optimiser.style_targets_for(style, style_size)]
-            for style, share in zip(self.styles, self.style_shares, strict=True)
-            if share != 0
-        ]
-        blended = [tf.add_n(layer) for layer in zip(*grams, strict=True)]
-        optimiser.set_targets(
-            _as_float(stage_content), blended, (s.content_weight, s.style_weight, s.tv_weight)
-        )
+        grams = [evaluator.style_targets_for(style, style_size) for style in self.styles]
+        share = None
+        if self.share is not None:
+            share = fit_share(self.share, stage_content.shape[:2])
+        else:
+            weighted = [
+                [w * g for g in layers]
+                for layers, w in zip(grams, self.style_shares, strict=True)
+                if w != 0
+            ]
+            grams = [[tf.add_n(layer) for layer in zip(*weighted, strict=True)]]
+        evaluator.set_targets(_as_float(stage_content), grams, s.cost_weights(), share)
 
-    def _optimise(self, optimiser: ImageOptimiser) -> Iterator[Progress]:
+    def _optimise(self, evaluator: CostEvaluator) -> Iterator[Progress]:
         s = self.settings
         stages = plan_stages(s.size, s.iterations, s.multires, self.smallest_size)
+        contents = [fit_longest_side(self.content, stage.size) for stage in stages]
+        clock = StageClock(stages, [c.shape[0] * c.shape[1] for c in contents])
+        optimiser = optimiser_for(evaluator, s.optimiser)
         if self.init == "fast":
             from nst.fast import render_fast
 
@@ -153,30 +179,40 @@ class ClassicJob:
         step = 0
         costs = NO_COSTS
         image = start_image
-        for stage in stages:
-            stage_content = fit_longest_side(self.content, stage.size)
-            self._stage_targets(optimiser, stage_content, stage.size)
+        for index, (stage, stage_content) in enumerate(zip(stages, contents, strict=True)):
+            self._stage_targets(evaluator, stage_content, stage.size)
             optimiser.start(_as_float(_resize_exact(image, stage_content)), s.learning_rate)
-            for _ in range(stage.iterations):
+            for done in range(stage.iterations):
                 if self.cancel.is_set():
-                    yield self._event(optimiser, step, costs, started, "stopped")
+                    yield self._event(optimiser, step, costs, started, "stopped", index, stages)
                     return
-                costs = optimiser.run_step()
+                began = time.perf_counter()
+                costs = optimiser.step()
+                if done:  # a stage's first step also sets up its shape
+                    clock.record(index, time.perf_counter() - began)
                 step += 1
                 if step % s.preview_every == 0 and step < s.iterations:
-                    yield self._event(optimiser, step, costs, started, "running")
-            image = optimiser.current_image()
-        yield self._event(optimiser, step, costs, started, "done")
+                    eta = clock.seconds_left(index, done + 1)
+                    yield self._event(
+                        optimiser, step, costs, started, "running", index, stages, eta
+                    )
+            image = optimiser.image()
+        yield self._event(optimiser, step, costs, started, "done", len(stages) - 1, stages, 0.0)
 
     def _event(
         self,
-        optimiser: ImageOptimiser,
+        optimiser: Optimiser,
         step: int,
         costs: WeightedCosts,
         started: float,
         state: str,
+        stage: int,
+        stages: list,
+        eta: float = float("inf"),
     ) -> Progress:
-        image = optimiser.current_image()
+        image = optimiser.image()
+        if state != "running":
+            image = _resize_exact(image, self.target)
         if self.settings.preserve_colors:
             image = keep_content_colors(image, self.content)
         elapsed = time.perf_counter() - started
@@ -188,6 +224,10 @@ class ClassicJob:
             elapsed=elapsed,
             iterations_per_second=step / elapsed if elapsed > 0 else 0.0,
             state=state,
+            stage=stage + 1,
+            stage_count=len(stages),
+            stage_size=stages[stage].size,
+            eta=eta,
         )
 
 
@@ -196,6 +236,7 @@ def stylize(
     styles: Sequence[ImageSource],
     settings: ClassicSettings = ClassicSettings(),
     *,
+    mask: ImageSource | None = None,
     cancel: threading.Event | None = None,
     scheduler: Scheduler = SCHEDULER,
     backbone: BackboneSpec | None = None,
@@ -204,11 +245,13 @@ def stylize(
     """Check the inputs now; return an iterator that runs the transfer as it is consumed.
 
     ``content`` and each of the one or two ``styles`` may be anything
-    :func:`nst.images.load_image` reads. While the job waits for the device the
-    iterator yields :class:`Queued`; then :class:`Progress` every
-    ``settings.preview_every`` steps and always a last one (state ``"done"``,
-    or ``"stopped"`` once ``cancel`` is set). Closing the iterator early frees
-    the device. ``objective`` picks the layers and TV cost (the project's by
-    default).
+    :func:`nst.images.load_image` reads; ``mask`` (optional, with two styles)
+    says where each style goes (see :mod:`nst.masks`). While the job waits for
+    the device the iterator yields :class:`Queued`; then :class:`Progress`
+    every ``settings.preview_every`` steps and always a last one (state
+    ``"done"``, or ``"stopped"`` once ``cancel`` is set). Closing the iterator
+    early frees the device. ``objective`` picks the layers and costs (the
+    project's by default).
     """
-    return ClassicJob(content, styles, settings, cancel, scheduler, backbone, objective).run()
+    job = ClassicJob(content, styles, settings, cancel, scheduler, backbone, objective, mask)
+    return job.run()

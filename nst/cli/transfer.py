@@ -65,6 +65,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "-o", "--output", required=True, default=argparse.SUPPRESS, help="the PNG to write"
     )
+    parser.add_argument(
+        "--mask",
+        help="with two styles, where each goes: an image of any size, white for style 1, "
+        "black for style 2, grey a mix (or red and blue strokes, as the app's painter saves)",
+    )
     parser.add_argument("--fast", action="store_true", help="one-pass fast mode (Magenta model)")
     parser.add_argument(
         "--fast-model",
@@ -142,7 +147,9 @@ def _settings(args: argparse.Namespace, mode: str) -> Settings:
     return settings(**values)
 
 
-def _classic(args: argparse.Namespace, settings: ClassicSettings) -> tuple[np.ndarray, int]:
+def _classic(
+    args: argparse.Namespace, settings: ClassicSettings
+) -> tuple[np.ndarray, dict[str, Any]]:
     from nst.classic import stylize
     from nst.events import Queued
 
@@ -150,7 +157,8 @@ def _classic(args: argparse.Namespace, settings: ClassicSettings) -> tuple[np.nd
     last = None
     previous_handler = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        for event in stylize(args.content, args.style, settings, cancel=cancel):
+        job = stylize(args.content, args.style, settings, mask=args.mask, cancel=cancel)
+        for event in job:
             if isinstance(event, Queued):
                 print(f"waiting for the device: {event.position} job(s) ahead", flush=True)
                 continue
@@ -163,13 +171,14 @@ def _classic(args: argparse.Namespace, settings: ClassicSettings) -> tuple[np.nd
     if last.state == "stopped":
         print("stopped: saving the last image", file=sys.stderr)
         args.interrupted = True
-    return last.image, last.step
+    return last.image, last.facts()
 
 
 def _fast(args: argparse.Namespace, settings: FastSettings) -> np.ndarray:
     from nst.fast import stylize_fast
 
-    return stylize_fast(args.content, args.style, settings, model=getattr(args, "fast_model", None))
+    model = getattr(args, "fast_model", None)
+    return stylize_fast(args.content, args.style, settings, mask=args.mask, model=model)
 
 
 def run_transfer(argv: Sequence[str]) -> int:
@@ -191,10 +200,11 @@ def run_transfer(argv: Sequence[str]) -> int:
         if args.fast:
             image = _fast(args, settings)
         else:
-            image, extra["steps_done"] = _classic(args, settings)
+            image, extra = _classic(args, settings)
         from nst.images import save_png
 
-        save_png(image, output, result_metadata(mode, args.content, args.style, settings, **extra))
+        metadata = result_metadata(mode, args.content, args.style, settings, args.mask, **extra)
+        save_png(image, output, metadata)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

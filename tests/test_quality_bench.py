@@ -1,0 +1,82 @@
+"""bench/quality.py: its figures measure what they claim, and its smoke run works end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench import quality
+from tests.conftest import REPO, SHARED_IMAGES, SHARED_VGG16, need
+from tests.test_classic import pattern
+
+
+def test_a_picture_scores_as_its_own_photo():
+    photo = pattern(96, 128, 3)
+    smooth = quality.smooth_areas(photo)
+    assert quality.content_kept(photo, photo) == pytest.approx(1.0)
+    assert quality.edge_excess(photo, photo) == dict.fromkeys(quality.SIDES, 0.0)
+    assert quality.speckle(photo, smooth) == quality.speckle(photo.copy(), smooth)
+
+
+def test_a_lighter_border_band_shows_on_its_side_only():
+    photo = np.full((64, 80, 3), 100, np.uint8)
+    output = photo.copy()
+    output[:, : quality.EDGE_BAND] += 20
+    edges = quality.edge_excess(output, photo)
+    assert edges["left"] == pytest.approx(20.0)
+    assert edges["right"] == edges["top"] == edges["bottom"] == 0.0
+
+
+def test_coloured_noise_raises_speckle_and_lowers_nothing_else_much():
+    photo = np.full((64, 64, 3), 128, np.uint8)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    smooth = quality.smooth_areas(photo)
+    assert quality.speckle(photo, smooth) == 0.0
+    assert quality.speckle(noisy, smooth) > 3.0
+    assert quality.content_kept(noisy, photo) > 0.9
+
+
+@pytest.mark.slow
+def test_quality_quick_mode_runs(tmp_path):
+    """Two tiny transfers on the shared stand-in, their table and their sheet (about 25 s)."""
+    need(SHARED_VGG16)
+    need(SHARED_IMAGES / "content" / "astronaut.png")
+    sheet = tmp_path / "sheet.png"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "quality.py"), "--quick", "--sheet", str(sheet)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.endswith(tuple("0123456789"))]
+    runs = [line for line in rows if " adam " in line or " lbfgs " in line]
+    assert len(runs) == len(quality.QUICK["pairs"])
+    for line in runs:
+        content, style = (float(v) for v in line.split()[-9:-7])
+        assert 0.0 < content <= 1.0 and -1.0 < style <= 1.0
+    assert "largest edge band difference" in result.stdout
+    with Image.open(sheet) as image:
+        assert image.width >= 3 * quality.TILE
+
+
+def test_quality_says_what_is_missing(tmp_path):
+    missing = tmp_path / "absent.weights.h5"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "quality.py"), "--weights", str(missing)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert str(missing) in result.stderr and "--weights" in result.stderr
