@@ -1,7 +1,7 @@
 """Classic mode against the TensorFlow "Neural style transfer" tutorial, side by side.
 
-    python bench/classic.py [--steps 100] [--quick] [--weights PATH --backbone vgg16]
-                            [--tutorial-weights]
+    python bench/classic.py [--steps 100] [--quick] [--variants]
+                            [--weights PATH --backbone vgg16] [--tutorial-weights]
 
 Both run in this process, on the CPU, on the same images (../shared/images,
 else generated ones) and the same VGG weights: by default a seeded random VGG19
@@ -12,9 +12,14 @@ in a trained network's range), or the file given with ``--weights``.
   its layers, Gram matrix, loss, TV term, ``tf.function`` train step and Adam
   (lr 0.02, beta_1 0.99, epsilon 0.1) on a ``tf.Variable`` started from the
   content image. It is written here and imports nothing from ``nst``.
-- Ours is ``nst.classic.stylize`` (coarse to fine, our Adam, the engine's
-  precision) told to optimise the same loss: the tutorial's layers, Gram,
-  weights and ``tf.image.total_variation`` term, through ``nst.classic.costs.Objective``.
+- Ours is ``nst.classic.stylize`` with the defaults of ``ClassicSettings``
+  (optimiser, coarse to fine or not, steps, learning rate) in the precision
+  ``NST_PRECISION`` gives, told to optimise the same loss: the tutorial's
+  layers, Gram, weights and ``tf.image.total_variation`` term, with no margin,
+  through ``nst.classic.costs.Objective``. Beside it run the defaults with the
+  other optimiser and with the other schedule; the other precision's step is
+  timed. ``--variants`` runs every combination of precision, optimiser and
+  schedule.
 - Quality yardstick: the tutorial's total loss, computed by the baseline's own
   code in float32 on the 512 px image. The baseline's loss after ``--steps``
   steps is the target; each side's time runs from its first target computation
@@ -30,9 +35,10 @@ in a trained network's range), or the file given with ``--weights``.
   noise (±0.02 per pixel) is a tenth of the style term. ``--tutorial-weights``
   keeps the tutorial's numbers.
 
-Prints per-step times at 256 and 512 px, the time each side needs to reach the
-baseline's loss, the two-styles / one-style cost per step, the preview overhead,
-and last ``classic_time_to_quality_ratio`` = baseline time / our time.
+Prints the CPU, its bfloat16 flags and the precision ``auto`` picks; the time
+each side needs to reach the baseline's loss; per-step times at 128, 256 and
+512 px; the two-styles / one-style cost per step; the preview overhead; and
+last ``classic_time_to_quality_ratio`` = baseline time / our time, for the defaults.
 """
 
 from __future__ import annotations
