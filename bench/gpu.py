@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from nst.classic.backbone import BACKBONES, BackboneSpec  # noqa: E402
-from nst.classic.evaluator import MARGIN, CostEvaluator, get_evaluator  # noqa: E402
+from nst.classic.costs import MARGIN  # noqa: E402
+from nst.classic.evaluator import CostEvaluator, get_evaluator  # noqa: E402
 from nst.classic.optimisers import optimiser_for  # noqa: E402
 from nst.settings import ClassicSettings  # noqa: E402
 
