@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import numpy as np
@@ -26,7 +23,7 @@ from nst.classic.precision import (
 from nst.errors import ModelUnavailableError
 from nst.events import Progress
 from nst.settings import ClassicSettings
-from tests.conftest import REPO
+from tests.conftest import run_bench
 from tests.test_classic import CONTENT, STYLE_A, STYLE_B, pattern
 
 
@@ -153,15 +150,7 @@ def test_bfloat16_gradients_point_like_float32():
 @pytest.mark.slow
 def test_benchmark_quick_mode_runs():
     """The side-by-side benchmark's smoke run (about 30 s of CPU on 2 cores)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "classic.py"), "--quick"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_bench("classic.py", "--quick")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     flags = cpu_description()[1]
@@ -181,22 +170,7 @@ def test_gpu_benchmark_measures_or_says_it_skips():
     """bench/gpu.py skips in words without a GPU; --cpu runs the same measurement (about 20 s)."""
 
     def gpu_bench(*args: str) -> str:
-        result = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "bench" / "gpu.py"),
-                "--sizes",
-                "32",
-                "--steps",
-                "1",
-                *args,
-            ],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_bench("gpu.py", "--sizes", "32", "--steps", "1", *args)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from bench import quality
-from tests.conftest import REPO, SHARED_IMAGES, SHARED_VGG16, need
+from tests.conftest import SHARED_IMAGES, SHARED_VGG16, need, run_bench
 from tests.test_classic import pattern
 
 
@@ -48,14 +44,7 @@ def test_quality_quick_mode_runs(tmp_path):
     need(SHARED_VGG16)
     need(SHARED_IMAGES / "content" / "astronaut.png")
     sheet = tmp_path / "sheet.png"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "quality.py"), "--quick", "--sheet", str(sheet)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_bench("quality.py", "--quick", "--sheet", str(sheet))
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.endswith(tuple("0123456789"))]
     runs = [line for line in rows if " adam " in line or " lbfgs " in line]
@@ -70,13 +59,6 @@ def test_quality_quick_mode_runs(tmp_path):
 
 def test_quality_says_what_is_missing(tmp_path):
     missing = tmp_path / "absent.weights.h5"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "quality.py"), "--weights", str(missing)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_bench("quality.py", "--weights", str(missing), timeout=120)
     assert result.returncode == 2
     assert str(missing) in result.stderr and "--weights" in result.stderr
