@@ -19,7 +19,9 @@ every setting not swept keeps its ``ClassicSettings`` default. A run is
   1 - |G(output) - T| / |G(photo) - T| (T: the job's blended style target),
   averaged (0: the photo's statistics, 1: the painting's).
 - edges: per side, the mean luminance of the outermost ``EDGE_BAND`` px minus
-  that of the band inside it, the photo's own difference subtracted (1/255).
+  that of the band inside it, beyond what the photo explains (1/255): a value
+  between none and the photo's own difference counts as 0, so a painting that
+  keeps or paints over a dark border of the photo makes no band.
 - speckle: RMS of the chroma's finest detail (Cb and Cr minus their 1 px
   blur) where the photo is smooth, for the output and for the photo (1/255).
 - seconds: wall time of the run, tracing left out (a short warm-up run first).
@@ -123,9 +125,17 @@ def edge_bands(image: np.ndarray) -> dict[str, float]:
 
 
 def edge_excess(output: np.ndarray, photo: np.ndarray) -> dict[str, float]:
-    """What the transfer added to each border: the output's band difference minus the photo's."""
+    """The band the transfer made on each side (1/255, signed; 0: none).
+
+    How far the output's band difference lies outside what the photo explains:
+    anything between none and the photo's own difference is the photo's (a
+    painting may keep a dark border of the photo, or paint over it), the rest
+    was made by the transfer.
+    """
     out, own = edge_bands(output), edge_bands(photo)
-    return {side: out[side] - own[side] for side in SIDES}
+    return {
+        side: out[side] - np.clip(out[side], min(own[side], 0), max(own[side], 0)) for side in SIDES
+    }
 
 
 def smooth_areas(photo: np.ndarray) -> np.ndarray:

@@ -28,6 +28,21 @@ def test_a_lighter_border_band_shows_on_its_side_only():
     assert edges["right"] == edges["top"] == edges["bottom"] == 0.0
 
 
+def test_a_band_counts_only_beyond_what_the_photo_has():
+    photo = np.full((64, 80, 3), 100, np.uint8)
+    photo[:, : quality.EDGE_BAND] -= 10  # the photo's own darker left border
+    flattened = np.full_like(photo, 100)  # painted over: no band at all
+    kept = photo.copy()
+    darker = photo.copy()
+    darker[:, : quality.EDGE_BAND] -= 5  # 5 levels darker than the photo's border
+    lighter = np.full_like(photo, 100)
+    lighter[:, : quality.EDGE_BAND] += 4  # a light band where the photo had a dark one
+    assert quality.edge_excess(flattened, photo)["left"] == 0.0
+    assert quality.edge_excess(kept, photo)["left"] == 0.0
+    assert quality.edge_excess(darker, photo)["left"] == pytest.approx(-5.0)
+    assert quality.edge_excess(lighter, photo)["left"] == pytest.approx(4.0)
+
+
 def test_coloured_noise_raises_speckle_and_lowers_nothing_else_much():
     photo = np.full((64, 64, 3), 128, np.uint8)
     rng = np.random.default_rng(0)
