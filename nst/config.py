@@ -76,7 +76,7 @@ FAST_TRANSFER = Variable(
     "NST_FAST_TRANSFER",
     "",
     "in a folder with several transfer networks, part of the file name to pick "
-    "(default: the fp16 one)",
+    "(default: the int8 one)",
 )
 FAST_THREADS = Variable(
     "NST_FAST_THREADS", "", "CPU threads of the fast-mode interpreter (default: every core)"

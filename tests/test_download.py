@@ -52,7 +52,7 @@ def test_check_finds_cached_downloads(offline, monkeypatch, capsys):
     ).write_bytes(b"x")
     cache = offline / "cache" / "magenta"
     cache.mkdir(parents=True)
-    for name in ("int8_prediction_1", "fp16_transfer_1"):
+    for name in ("int8_prediction_1", "int8_transfer_1"):
         (cache / f"magenta_arbitrary-image-stylization-v1-256_{name}.tflite").write_bytes(b"x")
     assert main(["--check"]) == 0
     assert "all models present" in capsys.readouterr().out

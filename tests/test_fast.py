@@ -178,15 +178,14 @@ def test_jobs_go_through_the_scheduler(real):
     assert [mode for mode, _ in watch.started] == ["fast"]
 
 
-def test_env_picks_the_model_and_prefers_the_fp16_transfer(magenta_dir, monkeypatch):
+def test_env_picks_the_model_and_prefers_the_int8_transfer(magenta_dir, monkeypatch):
     monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
     roles = {role: path for role, path, present in fast_model_files() if present}
     assert "predict" in roles["style predictor"].name
-    assert "f16" in roles["transfer network"].name
-    monkeypatch.setenv("NST_FAST_TRANSFER", "quantized")
+    assert "quantized" in roles["transfer network"].name
+    monkeypatch.setenv("NST_FAST_TRANSFER", "f16")
     assert (
-        "quantized"
-        in dict((role, path) for role, path, _ in fast_model_files())["transfer network"].name
+        "f16" in dict((role, path) for role, path, _ in fast_model_files())["transfer network"].name
     )
     assert load_fast_model().mixes_embeddings
 
@@ -246,7 +245,8 @@ def test_a_larger_brush_paints_larger_strokes(real):
         residual_frequency(real(photo, size=512, brush_size=brush), photo)
         for brush in (0.5, 1.0, 2.0)
     )
-    assert fine > 1.5 * default > 1.5 * 1.5 * bold  # measured 1.77 and 1.78
+    # Measured with the int8 network: 1.41 and 1.84 (Starry Night); the fp16 one: 1.77 and 1.78.
+    assert fine > 1.3 * default and default > 1.5 * bold
 
 
 def sharpness(image: np.ndarray) -> float:
@@ -458,7 +458,7 @@ def test_download_refuses_an_answer_that_is_not_a_model(tmp_path: Path):
 def test_fetch_downloads_the_lite_pair_into_the_cache(private_cache, magenta_dir, monkeypatch):
     for role, file_name in (
         ("style predictor", "style_predict_quantized_256.tflite"),
-        ("transfer network", "style_transfer_f16_384.tflite"),
+        ("transfer network", "style_transfer_quantized_384.tflite"),
     ):
         name = sources.LITE_FILES[role][0]
         monkeypatch.setitem(sources.LITE_FILES, role, (name, (magenta_dir / file_name).as_uri()))

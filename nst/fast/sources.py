@@ -32,11 +32,17 @@ LITE_FILES = {
         f"{_LITE_URL}/int8/prediction/1?lite-format=tflite",
     ),
     "transfer network": (
-        "magenta_arbitrary-image-stylization-v1-256_fp16_transfer_1.tflite",
-        f"{_LITE_URL}/fp16/transfer/1?lite-format=tflite",
+        "magenta_arbitrary-image-stylization-v1-256_int8_transfer_1.tflite",
+        f"{_LITE_URL}/int8/transfer/1?lite-format=tflite",
     ),
 }
-"""Role → (cache file name, download URL) of the ``lite`` source."""
+"""Role → (cache file name, download URL) of the ``lite`` source.
+
+The int8 transfer network, as TensorFlow Lite's own style-transfer example uses:
+about 1.4 times as fast as the fp16 one on a CPU, and hard to tell from it by eye.
+"""
+QUANTIZED_NAMES = ("int8", "quantized")
+"""Parts of a file name that mark a quantized (int8) network, preferred in a folder."""
 
 DOWNLOAD_TIMEOUT_S = 60.0
 """Seconds without an answer from the server before a download gives up."""
@@ -201,7 +207,7 @@ def _load(spec: Source) -> FastModel:
 
 
 def _pick(folder: Path, role: str, wanted: str) -> Path:
-    """The ``*role*.tflite`` file in ``folder``: the one ``wanted`` names, else fp16 first."""
+    """The ``*role*.tflite`` file in ``folder``: the one ``wanted`` names, else int8 first."""
     found = sorted(p for p in folder.glob("*.tflite") if role in p.name.lower())
     if wanted:
         chosen = [p for p in found if wanted.lower() in p.name.lower()]
@@ -212,7 +218,7 @@ def _pick(folder: Path, role: str, wanted: str) -> Path:
                 f"(found: {names})."
             )
         found = chosen
-    found.sort(key=lambda p: "f16" not in p.name.lower())
+    found.sort(key=lambda p: not any(mark in p.name.lower() for mark in QUANTIZED_NAMES))
     return found[0] if found else folder / f"*{role}*.tflite"
 
 
