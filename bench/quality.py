@@ -300,10 +300,10 @@ def caption(run: Run) -> str:
     s = run.settings
     worst = max(abs(v) for v in run.edges.values())
     return (
-        f"strength {s.style_strength:g}, TV {s.tv_weight:g}, {s.optimiser}, "
+        f"strength {s.style_strength:g}, TV {s.tv_weight:g}, {s.optimiser},\n"
         f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps\n"
-        f"content {run.content:.2f}, style {run.style:.2f}, edges max {worst:.1f}, "
-        f"speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), {run.seconds:.0f} s"
+        f"content {run.content:.2f}, style {run.style:.2f},\n"
+        f"edges {worst:.1f}, speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), {run.seconds:.0f} s"
     )
 
 
