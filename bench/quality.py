@@ -303,7 +303,8 @@ def caption(run: Run) -> str:
         f"strength {s.style_strength:g}, TV {s.tv_weight:g}, {s.optimiser},\n"
         f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps\n"
         f"content {run.content:.2f}, style {run.style:.2f},\n"
-        f"edges {worst:.1f}, speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), {run.seconds:.0f} s"
+        f"edges {worst:.1f}, speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), "
+        f"{run.seconds:.0f} s"
     )
 
 
