@@ -179,7 +179,7 @@ class ClassicSettings(Settings, StyleMix):
         choices=OPTIMISERS,
         advanced=True,
         label="Optimiser",
-        help="Adam, or L-BFGS: fewer steps to the same costs, but a faint band at some borders.",
+        help="Adam, or L-BFGS: more style in the same steps, but a faint band at some borders.",
     )
     mask_feather: float = _mask_feather()
 
