@@ -643,15 +643,26 @@ def client_gone(request: gr.Request) -> None:
     STOPS.stop(_session(request))
 
 
+NOTHING_RUNNING = "Nothing is running."
+
+
 def stop(request: gr.Request) -> str:
     """Stop this session's jobs, running or waiting (a classic one keeps its last image);
     say what happened."""
     if STOPS.stop(_session(request)):
         message = "Stopping after the current step…"
     else:
-        message = "Nothing is running."
+        message = NOTHING_RUNNING
     gr.Info(message)
     return message
+
+
+def stop_on_page(request: gr.Request) -> Any:
+    """The page's Stop: the toast says what happened; the status line says so only when
+    nothing ran, since a stopped job writes its own last words there ("Stopped at step …")
+    and this answer, arriving after them, would cover them."""
+    message = stop(request)
+    return message if message == NOTHING_RUNNING else gr.skip()
 
 
 def check_upload(upload: dict[str, Any] | None) -> tuple[Any, Any]:
@@ -895,8 +906,11 @@ def build_demo() -> gr.Blocks:
             outputs=[slider, status, download, mask_download],
             **page,
         ).failure(after_failure, inputs=status, outputs=status, **private)
-        # Queued so that its message reaches the page, in a group of its own that never waits.
-        stop_button.click(stop, outputs=status, api_name="stop", concurrency_limit=None)
+        # Queued so that its toast reaches the page, in a group of its own that never waits.
+        gr.on([], stop, outputs=status, api_name="stop", concurrency_limit=None)
+        stop_button.click(
+            stop_on_page, outputs=status, concurrency_limit=None, api_visibility="private"
+        )
         for slot in images:
             slot.upload(
                 check_upload,
