@@ -179,3 +179,14 @@ def test_gpu_benchmark_measures_or_says_it_skips():
     rows = [line.split() for line in gpu_bench("--cpu").splitlines() if line.startswith("     32")]
     assert [row[1] for row in rows] == ["float32", "bfloat16"]
     assert all(float(row[2]) > 0 for row in rows)
+
+
+def test_gpu_reference_measures_or_says_it_skips():
+    """bench/gpu_reference.py (PyTorch) prints a table on a GPU, else one line saying why not."""
+    result = run_bench("gpu_reference.py", "--sizes", "32", "--steps", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    if lines[-1].endswith("skipped"):
+        assert len(lines) == 1
+    else:
+        assert [line.split()[1] for line in lines[2:]] == ["fp32", "tf32", "bf16"]
