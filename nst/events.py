@@ -1,12 +1,27 @@
-"""What a running transfer reports to its caller."""
+"""What a job reports to whoever asked for it: one stream for every kind of job.
+
+A job's stream is some of :class:`Queued` (waiting, with its place in line),
+:class:`Working` (holding the device, doing something it cannot count yet),
+:class:`Progress` or :class:`FrameProgress` (counted work, with a picture
+when there is one) and :class:`Notice` (something the user should know), then
+exactly one final event: :class:`Done` (the result), :class:`Stopped` (the
+last good result, if any) or :class:`Failed` (the user's message). Every
+event says itself in plain words with ``words()``.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nst.jobs import Result
+
+WAIT_WORTH_SAYING = 1.0
+"""Seconds in line from which a finished job says how long it waited, apart from its work."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,111 @@ class Queued:
         """The wait in plain words for a status line."""
         jobs = "job" if self.position == 1 else "jobs"
         return f"Queued: {self.position} {jobs} ahead of you."
+
+
+@dataclass(frozen=True)
+class Working:
+    """The job holds the device and does something it cannot count (reading the images)."""
+
+    doing: str
+
+    def words(self) -> str:
+        return self.doing
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that changes nothing they must do."""
+
+    text: str
+
+    def words(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class FrameProgress:
+    """A clip's job after each frame: ``frame`` of ``frames`` painted, ``image`` the last one."""
+
+    frame: int
+    frames: int
+    image: np.ndarray | None
+    elapsed: float
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        return self.frame, self.frames
+
+    def words(self) -> str:
+        """ "Frame 120 of 300, about 20 s left", the time left from the pace so far."""
+        eta = self.elapsed / self.frame * (self.frames - self.frame) if self.frame else math.inf
+        left = time_left_words(eta)
+        return f"Frame {self.frame} of {self.frames}" + (f", {left}" if left else "") + "."
+
+
+@dataclass(frozen=True)
+class Done:
+    """The job's result. ``painted`` counts from the moment the job held the device to the
+    result's bytes (encoding included); ``waited`` is the time in line before that.
+
+    ``steps`` is how many steps a stepped job ran; ``last`` its last progress report.
+    """
+
+    result: Result
+    painted: float
+    waited: float = 0.0
+    steps: int | None = None
+    note: str = ""
+    last: Any = None
+
+    @property
+    def image(self) -> np.ndarray | None:
+        return self.result.image
+
+    def words(self) -> str:
+        """ "Done in 2.1 s.", or with a wait worth saying "Waited 58 s; painted in 2.1 s."."""
+        work = f"in {duration_words(self.painted)}"
+        if self.steps is not None:
+            work = f"{self.steps} steps {work}"
+        if self.waited >= WAIT_WORTH_SAYING:
+            text = f"Waited {duration_words(self.waited)}; painted {work}."
+        else:
+            text = f"Done: {work}." if self.steps is not None else f"Done {work}."
+        return f"{text} {self.note}".strip()
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The job stopped (Stop, or its client went away); ``result`` is the last good one."""
+
+    text: str
+    result: Result | None = None
+    last: Any = None
+
+    @property
+    def image(self) -> np.ndarray | None:
+        return None if self.result is None else self.result.image
+
+    def words(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The job could not run or ended early: ``message`` is for the user as it is.
+
+    ``error`` is the exception, for callers that raise it again (the Python API).
+    """
+
+    message: str
+    error: BaseException | None = None
+
+    def words(self) -> str:
+        return f"Failed: {self.message}"
+
+
+FINAL = (Done, Stopped, Failed)
+"""The events that end a job's stream."""
 
 
 class WeightedCosts(NamedTuple):
@@ -55,6 +175,10 @@ class Progress:
     stage_count: int = 1
     stage_size: int = 0
     eta: float = float("inf")
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        return self.step, self.total_steps
 
     def facts(self) -> dict[str, Any]:
         """What a result's metadata records of how far the job went."""

@@ -37,6 +37,9 @@ PARAMS_KEY = "dual-nst"
 
 ImageSource = str | Path | bytes | bytearray | memoryview | IO[bytes] | Image.Image | np.ndarray
 
+ORIENTATION_TAG = 0x0112
+QUARTER_TURNS = frozenset({5, 6, 7, 8})
+"""EXIF orientations that turn the picture a quarter, swapping its height and width."""
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
 _UNREADABLE_HINT = "upload a JPEG, PNG or WebP"
@@ -75,6 +78,8 @@ class CheckedImage:
 
     source: Path | bytes | np.ndarray | Image.Image
     shape: tuple[int, int]
+    upright: tuple[int, int]
+    """(height, width) once the EXIF orientation is applied, as :meth:`load` returns it."""
 
     def load(self, *, keep_alpha: bool = False) -> np.ndarray:
         """The pixels, as :func:`load_image` returns them; a damaged file is refused now."""
@@ -91,11 +96,13 @@ def check_image(source: ImageSource) -> CheckedImage:
     """
     if isinstance(source, np.ndarray | Image.Image):
         image = load_image(source)
-        return CheckedImage(source, image.shape[:2])
+        return CheckedImage(source, image.shape[:2], image.shape[:2])
     encoded, label = _encoded(source)
     with _open(_readable(encoded), label) as image:
         check_size(*image.size)
-        return CheckedImage(encoded, (image.height, image.width))
+        shape = (image.height, image.width)
+        turned = image.getexif().get(ORIENTATION_TAG, 1) in QUARTER_TURNS
+        return CheckedImage(encoded, shape, shape[::-1] if turned else shape)
 
 
 def check_size(width: int, height: int) -> None:
@@ -257,12 +264,17 @@ def _array_to_uint8(array: np.ndarray) -> np.ndarray:
 
 def fit_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
     """Scale so the longest side is ``longest`` pixels, keeping the aspect ratio."""
+    check_rgb(image)
+    return resize_to(image, *fitted_shape(image.shape[:2], longest))
+
+
+def fitted_shape(shape: tuple[int, int], longest: int) -> tuple[int, int]:
+    """(height, width) of a ``shape`` picture scaled to longest side ``longest``."""
     if longest < 1:
         raise InputError(f"The longest side must be at least 1 pixel, not {longest}.")
-    check_rgb(image)
-    height, width = image.shape[:2]
+    height, width = shape
     scale = longest / max(height, width)
-    return resize_to(image, _scaled(height, scale), _scaled(width, scale))
+    return _scaled(height, scale), _scaled(width, scale)
 
 
 def smallest_longest_side(image: np.ndarray | CheckedImage) -> int:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nst.caching import image_digest
-from nst.images import ImageSource, load_image
-from nst.parameters import Settings
+from nst.images import ImageSource
+
+if TYPE_CHECKING:
+    from nst.jobs import JobRequest
 
 
 def source_name(source: ImageSource) -> str:
@@ -18,26 +18,20 @@ def source_name(source: ImageSource) -> str:
     return type(source).__name__
 
 
-def result_metadata(
-    mode: str,
-    content: ImageSource,
-    styles: Sequence[ImageSource],
-    settings: Settings,
-    mask: ImageSource | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
+def result_metadata(request: JobRequest, **extra: Any) -> dict[str, Any]:
     """The mode, the inputs' names, every parameter's value, and ``extra`` facts of the run.
 
-    A mask is recorded by a fingerprint of its pixels (``mask``), so a result
+    Regions are recorded by a fingerprint of their map (``mask``), so a result
     says which regions it was painted with.
     """
+    names = request.names or [source_name(s) for s in (request.content, *request.styles)]
     metadata = {
-        "mode": mode,
-        "content": source_name(content),
-        "styles": [source_name(style) for style in styles],
-        **settings.values(),
+        "mode": request.mode,
+        "content": names[0],
+        "styles": list(names[1:]),
+        **request.settings.values(),
         **extra,
     }
-    if mask is not None:
-        metadata["mask"] = image_digest(load_image(mask, keep_alpha=True))
+    if request.regions is not None:
+        metadata["mask"] = request.regions.digest
     return metadata

@@ -1,9 +1,14 @@
-"""One process-wide slot for transfers, and the Stop switches of each session.
+"""One process-wide slot for transfers, and the line that runs jobs through it.
 
 Gradio has its own queue, but the CLI, the Python API and tests call the
 library directly, so the library guards the device itself. Waiting is first
 in, first out, and a waiting caller can read its position at any time.
 Listeners hear when a job takes the slot and when it leaves it.
+
+The scheduler orders jobs; it is not what keeps them apart on the device.
+What a job leaves on the device between steps (classic mode's traced state)
+is guarded by its owner (:func:`nst.classic.evaluator.get_evaluator`), so a
+second scheduler, as tests make, cannot interleave two jobs' steps.
 """
 
 from __future__ import annotations
@@ -13,18 +18,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
-from nst.errors import BusyError, StoppedError
-from nst.memory import release_after_job
+from nst.allocator import release_after_job
+from nst.errors import BusyError, NSTError, StoppedError
+from nst.events import Done, Failed, Queued, Stopped
+from nst.jobs import Job, JobRequest
+from nst.modes import make_job
 
-CANCEL_POLL_SECONDS = 0.25
-"""How often a job waiting in :meth:`Scheduler.slot` looks at its cancel flag."""
-STOP_GRACE_SECONDS = 5.0
-"""How long a Stop that found no job of its session still stops the next ones to arrive:
-an API client's Stop can overtake the job it submitted just before, while its files upload."""
-STOP_MEMORY_SECONDS = 60.0
-"""How long a Stop is remembered for jobs that arrived before it but start after it."""
+POLL_SECONDS = 0.5
+"""How often a waiting job looks at its cancel flag and reports its place in line."""
+STOPPED_BEFORE_START = "Stopped before it started."
 
 Listener = Callable[[str, "Ticket"], None]
 """Called as ``listener("start" | "end", ticket)`` when a job takes or leaves the slot;
@@ -106,9 +111,9 @@ class Scheduler:
         Once ``cancel`` is set a waiting job leaves the line: StoppedError.
         """
         with self.ticket(job) as ticket:
-            while not ticket.wait(CANCEL_POLL_SECONDS):
+            while not ticket.wait(POLL_SECONDS):
                 if cancel is not None and cancel.is_set():
-                    raise StoppedError("Stopped before it started.")
+                    raise StoppedError(STOPPED_BEFORE_START)
             yield
 
     @property
@@ -136,76 +141,47 @@ class Scheduler:
             listener(event, ticket)
 
 
-class StopSwitches:
-    """Per-session stop flags, so Stop ends this visitor's jobs and nobody else's.
+class LocalLine:
+    """The line of one process: its jobs run here, one at a time, first come first served.
 
-    Stop sets the flags of the session's running jobs, and a job still queued
-    in the scheduler leaves the line without running. It is also remembered
-    for a while, because a job's request may arrive before a Stop yet claim
-    its flag after it (while the request is prepared): such a job starts
-    stopped. A Stop that found nothing to stop also stops the jobs arriving in
-    the next :data:`STOP_GRACE_SECONDS`, whose requests it may have overtaken.
-    A front end may arm a flag before it submits a job; arming means a new job
-    was asked for, so it also forgets an earlier Stop.
+    This is the default line of the app, the CLI and the Python API; a line
+    on Redis (:mod:`nst.queue`) offers the same :meth:`submit` across machines.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._armed: dict[str, threading.Event] = {}
-        self._running: dict[str, set[threading.Event]] = {}
-        self._stops: dict[str, tuple[float, bool]] = {}
-        """Session → (when it last asked to stop, whether that Stop found no job)."""
+    def __init__(self, scheduler: Scheduler | None = None) -> None:
+        self.scheduler = scheduler or SCHEDULER
 
-    def arm(self, session: str) -> None:
-        """A flag for the session's next job (the page starts one job at a time)."""
-        with self._lock:
-            self._armed[session] = threading.Event()
-            self._stops.pop(session, None)
+    @property
+    def max_waiting(self) -> int | None:
+        return self.scheduler.max_waiting
 
-    def claim(self, session: str, arrived: float | None = None) -> threading.Event:
-        """The flag of a job that is starting now.
+    @max_waiting.setter
+    def max_waiting(self, value: int | None) -> None:
+        self.scheduler.max_waiting = value
 
-        ``arrived`` is when the job's request reached the server, in
-        :func:`time.monotonic` seconds (now, if not given).
+    def submit(self, job: Job | JobRequest, cancel: threading.Event | None = None) -> Iterator[Any]:
+        """The job's whole stream: Queued while it waits, its own events, one final event.
+
+        A request is made into its job here (its inputs checked from their
+        headers); a refusal, a full line or an error meant for the user ends
+        the stream with Failed. Once ``cancel`` is set a waiting job leaves the
+        line: "Stopped before it started.". Closing the stream frees the place.
         """
-        with self._lock:
-            flag = self._armed.pop(session, None) or threading.Event()
-            if self._stopped_after(session, time.monotonic() if arrived is None else arrived):
-                flag.set()
-            self._running.setdefault(session, set()).add(flag)
-            return flag
-
-    def release(self, session: str, flag: threading.Event) -> None:
-        """The job holding ``flag`` has ended."""
-        with self._lock:
-            running = self._running.get(session, set())
-            running.discard(flag)
-            if not running:
-                self._running.pop(session, None)
-
-    def stop(self, session: str) -> int:
-        """Set the session's flags; returns how many jobs were asked to stop."""
-        now = time.monotonic()
-        with self._lock:
-            flags = [*self._running.get(session, ())]
-            if session in self._armed:
-                flags.append(self._armed[session])
-            self._stops = {
-                other: (when, idle)
-                for other, (when, idle) in self._stops.items()
-                if now - when <= STOP_MEMORY_SECONDS
-            }
-            self._stops[session] = (now, not flags)
-        for flag in flags:
-            flag.set()
-        return len(flags)
-
-    def _stopped_after(self, session: str, arrived: float) -> bool:
-        """Whether a Stop of ``session`` applies to a job that arrived at ``arrived``."""
-        if session not in self._stops:
-            return False
-        when, found_nothing = self._stops[session]
-        return arrived <= when + (STOP_GRACE_SECONDS if found_nothing else 0.0)
+        cancel = cancel or threading.Event()
+        try:
+            job = make_job(job) if isinstance(job, JobRequest) else job
+            with self.scheduler.ticket((job.request.mode, job.request.settings)) as ticket:
+                asked = time.perf_counter()
+                while not ticket.wait(POLL_SECONDS):
+                    if cancel.is_set():
+                        yield Stopped(STOPPED_BEFORE_START)
+                        return
+                    yield Queued(ticket.position)
+                waited = time.perf_counter() - asked
+                for event in job.run(cancel):
+                    yield replace(event, waited=waited) if isinstance(event, Done) else event
+        except NSTError as error:
+            yield Failed(str(error), error)
 
 
 SCHEDULER = Scheduler()
@@ -213,5 +189,5 @@ SCHEDULER = Scheduler()
 memory the job freed to the system."""
 SCHEDULER.add_listener(release_after_job)
 
-STOPS = StopSwitches()
-"""The Stop switches of every session of this process's front ends."""
+LINE = LocalLine(SCHEDULER)
+"""The line of this process, unless a front end was given another (a Redis URL)."""

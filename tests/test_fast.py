@@ -17,10 +17,10 @@ from nst.errors import InputError, ModelUnavailableError
 from nst.events import Progress
 from nst.fast import (
     FastModel,
+    budget,
     fast_model_files,
     fetch_fast_model,
     load_fast_model,
-    memory,
     render_fast,
     sources,
     stylize_fast,
@@ -309,7 +309,7 @@ def test_edges_look_as_they_would_with_the_picture_going_on(real, shared_image):
 
 
 def test_a_job_too_large_for_the_memory_left_is_refused(recording, monkeypatch):
-    monkeypatch.setattr(memory, "available_bytes", lambda: 600_000_000)
+    monkeypatch.setattr(budget, "available_bytes", lambda: 600_000_000)
     recording.stylize(size=1024)  # about 0.3 GB
     with pytest.raises(InputError) as refused:
         recording.stylize(size=4096, brush_size=0.5)  # about 1.4 GB
@@ -325,14 +325,14 @@ def test_free_memory_is_the_least_of_the_kernels_and_the_containers(tmp_path: Pa
     meminfo.write_text("MemTotal: 8000000 kB\nMemAvailable: 4000000 kB\n")
     cgroup = tmp_path / "cgroup"
     cgroup.mkdir()
-    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no cgroup files
+    assert budget.available_bytes(meminfo, cgroup) == 4_096_000_000  # no cgroup files
     (cgroup / "memory.max").write_text("max\n")
-    assert memory.available_bytes(meminfo, cgroup) == 4_096_000_000  # no limit
+    assert budget.available_bytes(meminfo, cgroup) == 4_096_000_000  # no limit
     (cgroup / "memory.max").write_text("2000000000\n")
     (cgroup / "memory.current").write_text("1500000000\n")
     (cgroup / "memory.stat").write_text("anon 1000000000\ninactive_file 300000000\n")
-    assert memory.available_bytes(meminfo, cgroup) == 800_000_000
-    assert memory.available_bytes(tmp_path / "none", tmp_path / "none") is None
+    assert budget.available_bytes(meminfo, cgroup) == 800_000_000
+    assert budget.available_bytes(tmp_path / "none", tmp_path / "none") is None
 
 
 def test_classic_mode_can_start_from_the_fast_result(magenta_dir, shared_image, monkeypatch):

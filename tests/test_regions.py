@@ -14,7 +14,7 @@ from nst.classic.backbone import BackboneSpec
 from nst.errors import ImageError
 from nst.events import Progress
 from nst.fast import stylize_fast
-from nst.masks import BRUSH_COLOURS, feathered, job_regions, read_mask
+from nst.regions import BRUSH_COLOURS, feathered, job_regions, read_mask
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import SHARED_VGG16, need
 
@@ -90,10 +90,10 @@ def test_feathering_is_smooth_and_uniform_masks_are_just_a_mix():
     assert np.abs(np.diff(soft[100])).max() <= 0.045
     assert soft[100, 0] == 1.0 and soft[100, -1] == 0.0
     empty = np.zeros((*SHAPE, 4), np.uint8)  # a painting with nothing painted
-    assert job_regions(empty, SHAPE, 0.3, 0.02) == pytest.approx(0.3)
-    assert job_regions(np.full(SHAPE, 255, np.uint8), SHAPE, 0.3, 0.02) == 1.0
+    assert job_regions(empty, SHAPE, 0.3, 0.02).uniform() == pytest.approx(0.3)
+    assert job_regions(np.full(SHAPE, 255, np.uint8), SHAPE, 0.3, 0.02).uniform() == 1.0
     regions = job_regions(halves(), SHAPE, 0.3, 0.0)
-    assert isinstance(regions, np.ndarray) and regions.shape == SHAPE
+    assert regions.uniform() is None and regions.share.shape == SHAPE
 
 
 # -- classic mode ----------------------------------------------------------------------------

@@ -79,6 +79,9 @@ class CostEvaluator:
     def __init__(self, spec: BackboneSpec, objective: Objective = DEFAULT_OBJECTIVE) -> None:
         self.spec = spec
         self.objective = objective
+        self.in_use = threading.Lock()
+        """Held by a job from setting its targets to its last step: the variables below, and
+        the optimisers' state over them, belong to one job at a time, whatever line it came by."""
         self.model = load_backbone(spec, objective.layers)
         self.dtype = tf.float64 if spec.precision == "float64" else tf.float32
         *style_outputs, content_output = self.model.outputs

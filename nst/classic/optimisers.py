@@ -174,7 +174,7 @@ _optimisers: dict[tuple[CostEvaluator, str], Optimiser] = {}
 def optimiser_for(evaluator: CostEvaluator, name: str) -> Optimiser:
     """The optimiser ``name`` over ``evaluator``; Adam's variables are made once per evaluator.
 
-    Jobs take turns through the scheduler, so one instance per evaluator serves them all.
+    A job holds ``evaluator.in_use`` while it steps, so one instance per evaluator serves all.
     """
     key = (evaluator, name)
     if key not in _optimisers:

@@ -1,8 +1,9 @@
 """Classic (Gatys et al.) transfer with one or two styles, as a generator of progress.
 
-``stylize`` checks its inputs at once and returns an iterator; the work
-happens while the caller iterates, inside the process-wide scheduler slot, so
-a UI can stream previews and a Stop button can end the job between steps.
+:class:`ClassicJob` is the job a line runs (:mod:`nst.jobs`); ``stylize``
+checks its inputs at once and returns an iterator; the work happens while the
+caller iterates, inside the process-wide scheduler slot, so a UI can stream
+previews and a Stop button can end the job between steps.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -21,7 +24,8 @@ from nst.classic.evaluator import CostEvaluator, get_evaluator
 from nst.classic.optimisers import Optimiser, optimiser_for
 from nst.classic.stages import StageClock, plan_stages
 from nst.colors import keep_content_colors
-from nst.events import Progress, Queued, WeightedCosts
+from nst.errors import NSTError
+from nst.events import Done, Failed, Progress, Queued, Stopped, WeightedCosts, Working
 from nst.images import (
     ImageSource,
     check_image,
@@ -29,11 +33,10 @@ from nst.images import (
     fit_longest_side,
     smallest_longest_side,
 )
-from nst.masks import fit_share, job_regions
-from nst.scheduler import SCHEDULER, Scheduler
+from nst.jobs import JobRequest, image_result, make_request
+from nst.scheduler import LocalLine, Scheduler
 from nst.settings import INIT_CHOICES, ClassicSettings
 
-QUEUE_POLL_SECONDS = 0.5
 NO_COSTS = WeightedCosts(0.0, 0.0, 0.0, 0.0)
 
 
@@ -68,25 +71,24 @@ class ClassicJob:
 
     def __init__(
         self,
-        content: ImageSource,
-        styles: Sequence[ImageSource],
-        settings: ClassicSettings,
-        cancel: threading.Event | None,
-        scheduler: Scheduler,
-        backbone: BackboneSpec | None,
-        objective: Objective,
-        mask: ImageSource | None = None,
+        request: JobRequest,
+        backbone: BackboneSpec | None = None,
+        objective: Objective = DEFAULT_OBJECTIVE,
     ) -> None:
-        self.settings = settings
-        self.style_shares = settings.style_shares(len(styles))
-        self.content_input = check_image(content)
-        self.style_inputs = [check_image(s) for s in styles]
+        self.request = request
+        self.settings = settings = request.settings
+        count = len(request.styles)
+        self.style_shares = settings.style_shares(count)
+        self.regions = request.regions if count == 2 else None
+        if self.regions is not None:
+            self.style_shares = self.regions.shares(self.style_shares)
+            if self.regions.uniform() is not None:
+                self.regions = None  # a uniform map is a style mix: one blended target
+        self.content_input = check_image(request.content)
+        self.style_inputs = [check_image(s) for s in request.styles]
         self.smallest_size = self._check_sizes()
-        self.mask_input = check_image(mask) if mask is not None and len(styles) == 2 else None
         init = settings.init
         self.init_input = None if init in INIT_CHOICES else check_image(init)
-        self.cancel = cancel or threading.Event()
-        self.scheduler = scheduler
         self.backbone = backbone or BackboneSpec.from_env()
         self.objective = objective
 
@@ -105,26 +107,21 @@ class ClassicJob:
             ),
         )
 
-    def _region_share(self) -> np.ndarray | None:
-        """Style 1's share per output pixel, or None where one blended target serves."""
-        if self.mask_input is None:
-            return None
-        s = self.settings
-        mask = self.mask_input.load(keep_alpha=True)
-        regions = job_regions(mask, self.target.shape[:2], s.style_mix, s.mask_feather)
-        if isinstance(regions, float):
-            self.style_shares = (regions, 1.0 - regions)
-            return None
-        return regions
-
-    def run(self) -> Iterator[Queued | Progress]:
-        with self.scheduler.ticket(("classic", self.settings)) as ticket:
-            while not ticket.wait(QUEUE_POLL_SECONDS):
-                if self.cancel.is_set():
-                    return
-                yield Queued(ticket.position)
-            self._decode()
-            yield from self._optimise(get_evaluator(self.backbone, self.objective))
+    def run(self, cancel: threading.Event) -> Iterator[Working | Progress | Done | Stopped]:
+        """Decode, optimise (previews as Progress), then the result: Done, or Stopped."""
+        started = time.perf_counter()
+        yield Working("Reading the images…")
+        self._decode()
+        evaluator = get_evaluator(self.backbone, self.objective)
+        with evaluator.in_use:
+            for event in self._optimise(evaluator, cancel):
+                if event.state == "running":
+                    yield event
+        result = image_result(self.request, event.image, **event.facts())
+        if event.state == "done":
+            yield Done(result, time.perf_counter() - started, steps=event.step, last=event)
+        else:
+            yield Stopped(event.words(), result, last=event)
 
     def _decode(self) -> None:
         """Decode the inputs, now that the job holds the device.
@@ -141,7 +138,6 @@ class ClassicJob:
         self.content = content
         self.target = fit_longest_side(content, self.settings.size)
         self.styles = [style.load() for style in self.style_inputs]
-        self.share = self._region_share()
         self.init = self.settings.init if self.init_input is None else self.init_input.load()
 
     def _stage_targets(
@@ -152,8 +148,8 @@ class ClassicJob:
         style_size = max(round(size * s.style_scale), 16)
         grams = [evaluator.style_targets_for(style, style_size) for style in self.styles]
         share = None
-        if self.share is not None:
-            share = fit_share(self.share, stage_content.shape[:2])
+        if self.regions is not None:
+            share = self.regions.at(stage_content.shape[:2])
         else:
             weighted = [
                 [w * g for g in layers]
@@ -163,13 +159,13 @@ class ClassicJob:
             grams = [[tf.add_n(layer) for layer in zip(*weighted, strict=True)]]
         evaluator.set_targets(_as_float(stage_content), grams, s.cost_weights(), share)
 
-    def _optimise(self, evaluator: CostEvaluator) -> Iterator[Progress]:
+    def _optimise(self, evaluator: CostEvaluator, cancel: threading.Event) -> Iterator[Progress]:
         s = self.settings
         stages = plan_stages(s.size, s.iterations, s.multires, self.smallest_size)
         contents = [fit_longest_side(self.content, stage.size) for stage in stages]
         clock = StageClock(stages, [c.shape[0] * c.shape[1] for c in contents])
         optimiser = optimiser_for(evaluator, s.optimiser)
-        if self.init == "fast":
+        if isinstance(self.init, str) and self.init == "fast":
             from nst.fast import render_fast
 
             start_image = render_fast(self.content, self.styles, self.style_shares, stages[0].size)
@@ -183,7 +179,7 @@ class ClassicJob:
             self._stage_targets(evaluator, stage_content, stage.size)
             optimiser.start(_as_float(_resize_exact(image, stage_content)), s.learning_rate)
             for done in range(stage.iterations):
-                if self.cancel.is_set():
+                if cancel.is_set():
                     yield self._event(optimiser, step, costs, started, "stopped", index, stages)
                     return
                 began = time.perf_counter()
@@ -238,20 +234,35 @@ def stylize(
     *,
     mask: ImageSource | None = None,
     cancel: threading.Event | None = None,
-    scheduler: Scheduler = SCHEDULER,
+    scheduler: Scheduler | None = None,
     backbone: BackboneSpec | None = None,
     objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Iterator[Queued | Progress]:
     """Check the inputs now; return an iterator that runs the transfer as it is consumed.
 
+    The Python API's view of a classic job's stream (:mod:`nst.events`):
     ``content`` and each of the one or two ``styles`` may be anything
     :func:`nst.images.load_image` reads; ``mask`` (optional, with two styles)
-    says where each style goes (see :mod:`nst.masks`). While the job waits for
-    the device the iterator yields :class:`Queued`; then :class:`Progress`
+    says where each style goes (see :mod:`nst.regions`). While the job waits
+    for the device the iterator yields :class:`Queued`; then :class:`Progress`
     every ``settings.preview_every`` steps and always a last one (state
-    ``"done"``, or ``"stopped"`` once ``cancel`` is set). Closing the iterator
-    early frees the device. ``objective`` picks the layers and costs (the
-    project's by default).
+    ``"done"``, or ``"stopped"`` once ``cancel`` is set); an error is raised.
+    Closing the iterator early frees the device. ``scheduler`` is the line to
+    wait in (the process's by default); ``objective`` picks the layers and
+    costs (the project's by default).
     """
-    job = ClassicJob(content, styles, settings, cancel, scheduler, backbone, objective, mask)
-    return job.run()
+    request = make_request("classic", content, styles, settings, mask)
+    job = ClassicJob(request, backbone, objective)
+    return progress_of(LocalLine(scheduler).submit(job, cancel))
+
+
+def progress_of(events: Iterator[Any]) -> Iterator[Queued | Progress]:
+    """A stream as Queued and Progress alone, the last Progress standing for the end."""
+    with closing(events):
+        for event in events:
+            if isinstance(event, Queued | Progress):
+                yield event
+            elif isinstance(event, Done | Stopped) and event.last is not None:
+                yield event.last
+            elif isinstance(event, Failed):
+                raise event.error or NSTError(event.message)

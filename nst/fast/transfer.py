@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from nst.colors import keep_content_colors
-from nst.fast import memory
+from nst.errors import NSTError, StoppedError
+from nst.events import Done, Failed, Stopped, Working
+from nst.fast import budget
 from nst.fast.network import FastModel
 from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
 from nst.fast.upsample import detail_amount, upsample
 from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side
-from nst.masks import fit_share, job_regions
-from nst.scheduler import SCHEDULER, Scheduler
+from nst.jobs import JobRequest, image_result, make_request
+from nst.regions import fit_share
+from nst.scheduler import STOPPED_BEFORE_START, LocalLine, Scheduler
 from nst.settings import FastSettings
 
 BRUSH_WORKING = 512
@@ -34,6 +38,47 @@ def working_size(brush_size: float) -> int:
     return round(BRUSH_WORKING / brush_size)
 
 
+class FastJob:
+    """One fast transfer: inputs checked from their headers now, decoded once it runs.
+
+    The model is loaded when the job runs, not when it is made: a front end
+    that only passes jobs on (to a Redis line) never loads one.
+    """
+
+    def __init__(self, request: JobRequest, model: str | FastModel | None = None) -> None:
+        self.request = request
+        self.settings = request.settings
+        count = len(request.styles)
+        self.shares = self.settings.style_shares(count)
+        self.regions = request.regions if count == 2 else None
+        if self.regions is not None:
+            self.shares = self.regions.shares(self.shares)
+            if self.regions.uniform() is not None:
+                self.regions = None  # a uniform map is a style mix
+        self.content_input = check_image(request.content)
+        self.style_inputs = [check_image(style) for style in request.styles]
+        self.model = model
+
+    def run(self, cancel: threading.Event) -> Iterator[Working | Done | Stopped]:
+        """Read the images, paint in one pass, encode the result: Done (or Stopped at once)."""
+        started = time.perf_counter()
+        if cancel.is_set():
+            yield Stopped(STOPPED_BEFORE_START)
+            return
+        model = self.model if isinstance(self.model, FastModel) else load_fast_model(self.model)
+        yield Working("Reading the images…")
+        content = self.content_input.load()
+        styles = [style.load() for style in self.style_inputs]
+        yield Working("Painting in one pass…")
+        share = None if self.regions is None else self.regions.share
+        image = _render(model, content, styles, self.shares, self.settings, share)
+        result = image_result(self.request, image)
+        note = ""
+        if not model.mixes_embeddings and (len(styles) > 1 or self.settings.strength < 1):
+            note = model.blend_note
+        yield Done(result, time.perf_counter() - started, note=note)
+
+
 def stylize_fast(
     content: ImageSource,
     styles: Sequence[ImageSource],
@@ -41,37 +86,29 @@ def stylize_fast(
     *,
     mask: ImageSource | None = None,
     model: str | FastModel | None = None,
-    scheduler: Scheduler = SCHEDULER,
+    scheduler: Scheduler | None = None,
     cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """``content`` in the blended style of ``styles``, as uint8 H×W×3.
 
-    The result keeps the content's aspect ratio at longest side ``settings.size``.
-    ``mask`` (optional, with two styles) says where each style goes (see
-    :mod:`nst.masks`). ``model`` overrides ``NST_FAST_MODEL`` (``lite``, ``hub`` or
-    a folder), or is a loaded model. The job waits for the process-wide scheduler
-    slot holding its images undecoded (checked from their headers); once ``cancel``
-    is set it leaves the line with :class:`~nst.errors.StoppedError`.
+    The Python API's view of a fast job: the result keeps the content's aspect
+    ratio at longest side ``settings.size``. ``mask`` (optional, with two styles)
+    says where each style goes (see :mod:`nst.regions`). ``model`` overrides
+    ``NST_FAST_MODEL`` (``lite``, ``hub`` or a folder), or is a loaded model. The
+    job waits in ``scheduler``'s line (the process's by default) holding its
+    images undecoded (checked from their headers); once ``cancel`` is set it
+    leaves the line with :class:`~nst.errors.StoppedError`.
     """
-    shares = settings.style_shares(len(styles))
-    content_input = check_image(content)
-    style_inputs = [check_image(style) for style in styles]
-    mask_input = check_image(mask) if mask is not None and len(styles) == 2 else None
-    fast_model = model if isinstance(model, FastModel) else load_fast_model(model)
-    with scheduler.slot(("fast", settings), cancel):
-        content_image = content_input.load()
-        style_images = [style.load() for style in style_inputs]
-        share = None
-        if mask_input is not None:
-            shape = fit_longest_side(content_image, settings.size).shape[:2]
-            regions = job_regions(
-                mask_input.load(keep_alpha=True), shape, settings.style_mix, settings.mask_feather
-            )
-            if isinstance(regions, float):
-                shares = (regions, 1.0 - regions)
-            else:
-                share = regions
-        return _render(fast_model, content_image, style_images, shares, settings, share)
+    request = make_request("fast", content, styles, settings, mask)
+    job = FastJob(request, model if isinstance(model, FastModel) else load_fast_model(model))
+    for event in LocalLine(scheduler).submit(job, cancel):
+        if isinstance(event, Done):
+            return event.image
+        if isinstance(event, Stopped):
+            raise StoppedError(event.words())
+        if isinstance(event, Failed):
+            raise event.error or NSTError(event.message)
+    raise NSTError("The fast job ended without a result.")
 
 
 def render_fast(
@@ -111,11 +148,11 @@ def _render(
         return photo
     working = working_size(settings.brush_size)
     small = fit_longest_side(content, working)
-    memory.check_memory(
+    budget.check_memory(
         padded_shape(*small.shape[:2]),
         photo.shape[:2],
         settings.brush_size,
-        memory.available_bytes(),
+        budget.available_bytes(),
     )
     if share is None:
         painted = model.paint(small, styles, shares, settings.strength)

@@ -1,4 +1,4 @@
-"""Where each style goes: a region mask, read from a painting or an image file.
+"""Where each style goes: one region value, read once from a painting or an image file.
 
 A mask is a float H×W map of style 1's share at each pixel: 1 is style 1, 0 is
 style 2, values in between mix them. It comes from
@@ -15,9 +15,12 @@ picture's longest side, so a transition looks the same at any size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageFilter
 
+from nst.caching import image_digest
 from nst.errors import InputError
 from nst.images import ImageSource, load_image
 
@@ -59,20 +62,47 @@ def feathered(share: np.ndarray, feather: float) -> np.ndarray:
     return np.asarray(grey.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255.0
 
 
+@dataclass(frozen=True)
+class Regions:
+    """Style 1's share at each pixel of the result, feathered: the one value both modes take.
+
+    Made once, where a front end hands the mask over (the painter's strokes, a
+    mask file, a grey image), at the result's size, so a job carries it as it
+    is and never reads the mask again. ``digest`` names it in a result's metadata.
+    """
+
+    share: np.ndarray
+    digest: str
+
+    def uniform(self) -> float | None:
+        """Style 1's share when it is the same everywhere (an empty painting), else None.
+
+        Such regions are just a style mix: the job takes the plain path and gives
+        exactly what that mix gives.
+        """
+        low, high = float(self.share.min()), float(self.share.max())
+        return low if high - low < 1e-6 else None
+
+    def shares(self, default: tuple[float, ...]) -> tuple[float, ...]:
+        """Each style's share of a one-target job: the uniform share, or ``default``."""
+        share = self.uniform()
+        return default if share is None else (share, 1.0 - share)
+
+    def at(self, shape: tuple[int, int]) -> np.ndarray:
+        """The share map stretched to ``shape`` (height, width)."""
+        return fit_share(self.share, shape)
+
+
 def job_regions(
     source: ImageSource, shape: tuple[int, int], style_mix: float, feather: float
-) -> np.ndarray | float:
-    """What a job does with a mask: style 1's share per pixel, feathered, or one number.
-
-    A mask that is the same everywhere (an empty painting, an all-white file)
-    is just a style mix, returned as that share, so the job takes the plain
-    path and gives exactly what that mix gives.
-    """
+) -> Regions:
+    """The regions a mask (a painting, a file, a grey image) gives a ``shape`` result."""
     share = read_mask(source, shape, style_mix)
-    low, high = float(share.min()), float(share.max())
-    if high - low < 1e-6:
-        return low
-    return feathered(share, feather)
+    digest = image_digest(share_image(share))
+    regions = Regions(share, digest)
+    if regions.uniform() is None:
+        regions = Regions(feathered(share, feather), digest)
+    return regions
 
 
 def _brush_regions(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
