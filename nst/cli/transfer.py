@@ -17,19 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
 from nst import config
 from nst.errors import InputError, NSTError
-from nst.metadata import result_metadata
+from nst.events import Failed, Stopped
+from nst.modes import MODES
 from nst.parameters import Parameter, Settings
 from nst.quiet import import_tensorflow
-from nst.settings import ClassicSettings, FastSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-MODES: dict[str, type[Settings]] = {"classic": ClassicSettings, "fast": FastSettings}
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -86,9 +83,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 def _declarations() -> dict[str, dict[str, Parameter]]:
     """Each parameter name, with its declaration in every mode that has it."""
     found: dict[str, dict[str, Parameter]] = {}
-    for mode, settings in MODES.items():
-        for declared in settings.parameters():
-            found.setdefault(declared.name, {})[mode] = declared
+    for mode in MODES.values():
+        for declared in mode.settings.parameters():
+            found.setdefault(declared.name, {})[mode.name] = declared
     return found
 
 
@@ -142,49 +139,50 @@ def _environment_help() -> str:
 
 def _settings(args: argparse.Namespace, mode: str) -> Settings:
     """The chosen mode's settings from the options given (an InputError if one is bad)."""
-    settings = MODES[mode]
+    settings = MODES[mode].settings
     values = {p.name: getattr(args, p.name) for p in settings.parameters() if hasattr(args, p.name)}
     return settings(**values)
 
 
-def _classic(
-    args: argparse.Namespace, settings: ClassicSettings
-) -> tuple[np.ndarray, dict[str, Any]]:
-    from nst.classic import stylize
-    from nst.events import Queued
+def _job(args: argparse.Namespace, mode: str, settings: Settings) -> Any:
+    """The job the arguments ask for; fast mode takes ``--fast-model`` when given."""
+    from nst.jobs import make_request
+    from nst.modes import make_job
+
+    request = make_request(mode, args.content, args.style, settings, args.mask)
+    if mode == "fast" and hasattr(args, "fast_model"):
+        from nst.fast.transfer import FastJob
+
+        return FastJob(request, args.fast_model)
+    return make_job(request)
+
+
+def _final_event(job: Any) -> Any:
+    """Run the job through the process's line, printing its progress; its final event.
+
+    Ctrl+C stops the job at its next step, and the last image is still saved.
+    """
+    from nst.events import FINAL, Progress, Queued
+    from nst.scheduler import LINE
 
     cancel = threading.Event()
-    last = None
     previous_handler = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        job = stylize(args.content, args.style, settings, mask=args.mask, cancel=cancel)
-        for event in job:
+        for event in LINE.submit(job, cancel):
+            if isinstance(event, FINAL):
+                return event
             if isinstance(event, Queued):
                 print(f"waiting for the device: {event.position} job(s) ahead", flush=True)
-                continue
-            last = event
-            print(event.summary(), flush=True)
+            else:
+                print(event.summary() if isinstance(event, Progress) else event.words(), flush=True)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-    if last is None:
-        raise InputError("Stopped before the first step: nothing to save.")
-    if last.state == "stopped":
-        print("stopped: saving the last image", file=sys.stderr)
-        args.interrupted = True
-    return last.image, last.facts()
-
-
-def _fast(args: argparse.Namespace, settings: FastSettings) -> np.ndarray:
-    from nst.fast import stylize_fast
-
-    model = getattr(args, "fast_model", None)
-    return stylize_fast(args.content, args.style, settings, mask=args.mask, model=model)
+    raise NSTError("The job ended without a result.")
 
 
 def run_transfer(argv: Sequence[str]) -> int:
     """Run one transfer from command-line arguments; returns the exit status."""
     args = build_parser().parse_args(argv)
-    args.interrupted = False
     output = Path(args.output)
     if output.suffix.lower() != ".png":
         print(f"error: the output must be a .png file, not {output.name}", file=sys.stderr)
@@ -196,20 +194,25 @@ def run_transfer(argv: Sequence[str]) -> int:
     try:
         settings = _settings(args, mode)
         import_tensorflow()  # now that the arguments are good, and quietly
-        extra: dict[str, Any] = {}
-        if args.fast:
-            image = _fast(args, settings)
-        else:
-            image, extra = _classic(args, settings)
-        from nst.images import save_png
-
-        metadata = result_metadata(mode, args.content, args.style, settings, args.mask, **extra)
-        save_png(image, output, metadata)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        final = _final_event(_job(args, mode, settings))
     except NSTError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"saved {output} ({image.shape[1]}×{image.shape[0]})")
-    return EXIT_INTERRUPTED if args.interrupted else 0
+        final = Failed(str(error), error)
+    return _finish(final, output)
+
+
+def _finish(final: Any, output: Path) -> int:
+    """Save what the job made, say so, and the exit status: 0 done, 130 stopped, 2 or 1 failed."""
+    if isinstance(final, Failed):
+        print(f"error: {final.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(final.error, InputError) else EXIT_FAILED
+    if final.last is not None:
+        print(final.last.summary(), flush=True)
+    if final.result is None:
+        print("error: stopped before the first step: nothing to save.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if isinstance(final, Stopped):
+        print("stopped: saving the last image", file=sys.stderr)
+    final.result.save(output)
+    height, width = final.result.image.shape[:2]
+    print(f"saved {output} ({width}×{height})")
+    return EXIT_INTERRUPTED if isinstance(final, Stopped) else 0
