@@ -75,7 +75,6 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.utils import Status  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import app  # noqa: E402
 from nst.classic import stylize  # noqa: E402
 from nst.classic.evaluator import get_evaluator  # noqa: E402
 from nst.errors import ModelUnavailableError  # noqa: E402
@@ -83,6 +82,8 @@ from nst.events import Queued  # noqa: E402
 from nst.fast import load_fast_model, stylize_fast  # noqa: E402
 from nst.scheduler import SCHEDULER, Ticket  # noqa: E402
 from nst.settings import ClassicSettings, FastSettings  # noqa: E402
+from webui.layout import build_demo  # noqa: E402
+from webui.server import launch  # noqa: E402
 
 DRIFT_LIMIT = 0.05
 CLASSIC = ClassicSettings(size=64, iterations=10, preview_every=5, multires=False)
@@ -246,8 +247,8 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 
 def serve(max_queue: int) -> tuple[Any, str]:
     """The app in this process on a free port of 127.0.0.1: (demo, URL)."""
-    demo = app.build_demo()
-    _, url, _ = app.launch(
+    demo = build_demo()
+    _, url, _ = launch(
         demo, max_queue=max_queue, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
     )
     return demo, url

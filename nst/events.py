@@ -96,15 +96,15 @@ class Done:
         return self.result.image
 
     def words(self) -> str:
-        """ "Done in 2.1 s.", or with a wait worth saying "Waited 58 s; painted in 2.1 s."."""
+        """ "Done in 2.1 s.", with a wait worth saying apart: "Done in 2.1 s (waited 58 s).".
+
+        The time is the job's own, from holding the device to the result's bytes.
+        """
         work = f"in {duration_words(self.painted)}"
-        if self.steps is not None:
-            work = f"{self.steps} steps {work}"
+        text = f"Done: {self.steps} steps {work}" if self.steps is not None else f"Done {work}"
         if self.waited >= WAIT_WORTH_SAYING:
-            text = f"Waited {duration_words(self.waited)}; painted {work}."
-        else:
-            text = f"Done: {work}." if self.steps is not None else f"Done {work}."
-        return f"{text} {self.note}".strip()
+            text += f" (waited {duration_words(self.waited)})"
+        return f"{text}. {self.note}".strip()
 
 
 @dataclass(frozen=True)

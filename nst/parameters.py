@@ -40,8 +40,9 @@ class Parameter:
     """For ``str``: the values offered."""
     open_choices: bool = False
     """``str`` values other than ``choices`` are accepted too (an image path)."""
-    advanced: bool = False
-    """Shown under "Advanced" in the app."""
+    group: str = "main"
+    """Where the app shows it: ``main``, ``advanced`` (under "Advanced") or ``regions``
+    (beside the painter that says where each style goes)."""
     typed: bool = False
     """Entered as a number rather than slid: the range is too wide for a slider."""
 
@@ -93,7 +94,7 @@ def parameter(
     step: float | None = None,
     choices: tuple[str, ...] = (),
     open_choices: bool = False,
-    advanced: bool = False,
+    group: str = "main",
     typed: bool = False,
 ) -> Any:
     """A settings field carrying its declaration (see :class:`Parameter`)."""
@@ -105,7 +106,7 @@ def parameter(
         "step": step,
         "choices": choices,
         "open_choices": open_choices,
-        "advanced": advanced,
+        "group": group,
         "typed": typed,
     }
     return dataclasses.field(default=default, metadata={"parameter": details})

@@ -39,7 +39,7 @@ def _mask_feather() -> Any:
         low=0.0,
         high=0.2,
         step=0.01,
-        advanced=True,
+        group="regions",
         label="Soft edges",
         help="How softly one style's region fades into the other's, as a share of the picture.",
     )
@@ -85,7 +85,7 @@ class ClassicSettings(Settings, StyleMix):
         low=0.0,
         high=1e9,
         typed=True,
-        advanced=True,
+        group="advanced",
         label="Content weight",
         help="How much of the photo's shapes to keep (costs are relative: any network).",
     )
@@ -94,7 +94,7 @@ class ClassicSettings(Settings, StyleMix):
         low=0.0,
         high=1e9,
         typed=True,
-        advanced=True,
+        group="advanced",
         label="Style weight",
         help="How strongly to imitate the paintings, at the middle style strength.",
     )
@@ -103,7 +103,7 @@ class ClassicSettings(Settings, StyleMix):
         low=0.0,
         high=1e9,
         typed=True,
-        advanced=True,
+        group="advanced",
         label="Smoothness (TV weight)",
         help="Against coloured speckle, relative to the style's pull: higher is softer.",
     )
@@ -120,7 +120,7 @@ class ClassicSettings(Settings, StyleMix):
         low=0.1,
         high=4.0,
         step=0.05,
-        advanced=True,
+        group="advanced",
         label="Style scale",
         help="Size of the style images relative to the output: the size of the brush strokes.",
     )
@@ -128,7 +128,7 @@ class ClassicSettings(Settings, StyleMix):
         "content",
         choices=INIT_CHOICES,
         open_choices=True,
-        advanced=True,
+        group="advanced",
         label="Start from",
         help="The photo, seeded noise, the fast-mode result, or an image path.",
     )
@@ -138,7 +138,7 @@ class ClassicSettings(Settings, StyleMix):
         low=0,
         high=2**31 - 1,
         typed=True,
-        advanced=True,
+        group="advanced",
         label="Seed",
         help="Seed of the noise start.",
     )
@@ -147,7 +147,7 @@ class ClassicSettings(Settings, StyleMix):
         low=1,
         high=1000,
         step=1,
-        advanced=True,
+        group="advanced",
         label="Preview every",
         help="Steps between two previews.",
     )
@@ -156,13 +156,13 @@ class ClassicSettings(Settings, StyleMix):
         low=1e-6,
         high=1.0,
         typed=True,
-        advanced=True,
+        group="advanced",
         label="Learning rate",
         help="Adam's step, or L-BFGS's first one: the RMS change of the pixels, in [0, 1].",
     )
     multires: bool = parameter(
         False,
-        advanced=True,
+        group="advanced",
         label="Coarse to fine",
         help="Optimise at smaller sizes first: faster steps, but bigger strokes, softer shapes.",
     )
@@ -177,7 +177,7 @@ class ClassicSettings(Settings, StyleMix):
     optimiser: str = parameter(
         "adam",
         choices=OPTIMISERS,
-        advanced=True,
+        group="advanced",
         label="Optimiser",
         help="Adam, or L-BFGS: more style in the same steps, but a faint band at some borders.",
     )

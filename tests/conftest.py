@@ -6,11 +6,14 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +48,43 @@ class SlotWatch:
                 self.peak = max(self.peak, self._running)
             else:
                 self._running -= 1
+
+
+@contextmanager
+def live_app(
+    max_queue: int = 5, env: Mapping[str, object | None] | None = None, **launch: Any
+) -> Iterator[tuple[str, Any]]:
+    """The app served in this process on a free port of 127.0.0.1: (URL, demo).
+
+    ``env`` is set (None: removed) while the app is built and serves. Its
+    Gradio cache is private unless ``env`` names one: Gradio names cached files
+    by content, so two servers sharing /tmp/gradio delete each other's copies.
+    Fast mode gets the real models where present, else an empty folder: it
+    fails there, never downloads.
+    """
+    from webui.layout import build_demo
+    from webui.server import launch as serve
+
+    models = SHARED_MAGENTA if SHARED_MAGENTA.exists() else tempfile.mkdtemp(prefix="no-models-")
+    settings = {
+        "GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="gradio-cache-"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NST_FAST_MODEL": models,
+        **(env or {}),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, str(value))
+        demo = build_demo()
+        options = {"server_name": "127.0.0.1", "prevent_thread_lock": True, "quiet": True}
+        _, url, _ = serve(demo, max_queue=max_queue, **{**options, **launch})
+        try:
+            yield url, demo
+        finally:
+            demo.close()
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:

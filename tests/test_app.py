@@ -25,13 +25,15 @@ from gradio_client.exceptions import AppError
 from gradio_client.utils import Status
 from PIL import Image
 
-import app
 from nst.events import Queued
-from nst.host import host_caps
 from nst.images import read_png_params
-from nst.scheduler import SCHEDULER, StopSwitches
+from nst.scheduler import SCHEDULER
 from nst.settings import ClassicSettings
-from tests.conftest import REPO, SlotWatch, wait_for
+from tests.conftest import REPO, SlotWatch, live_app, wait_for
+from webui.api import endpoints
+from webui.host import host_caps
+from webui.server import parse_args
+from webui.stops import StopSwitches
 
 MAX_QUEUE = 5
 
@@ -39,12 +41,8 @@ MAX_QUEUE = 5
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The app, served in this process on a free port; yields its URL."""
-    demo = app.build_demo()
-    _, url, _ = app.launch(
-        demo, max_queue=MAX_QUEUE, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
-    )
-    yield url
-    demo.close()
+    with live_app(MAX_QUEUE) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -281,16 +279,18 @@ def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
     images: dict[str, Path], tmp_path: Path
 ) -> None:
     gone = str(tmp_path / "photo.png")  # handed over by Gradio, then removed by the sweep
-    classic, _ = app.endpoints(host_caps())
+    classic, _ = endpoints(host_caps())
     with pytest.raises(gr.Error) as error:
         list(classic(gone, str(images["style_a"]), size=64, iterations=1))
     assert "no longer on the server" in error.value.message
     assert str(tmp_path) not in error.value.message
 
 
-def test_sliders_refuse_more_than_the_host_caps(server: str, images: dict[str, Path]) -> None:
+def test_sliders_refuse_more_than_the_host_caps_naming_the_parameter(
+    server: str, images: dict[str, Path]
+) -> None:
     cap = host_caps().classic["size"]
-    with pytest.raises(AppError, match="greater than maximum"):
+    with pytest.raises(AppError, match=f"size must be between 16 and {cap}, not {cap + 16}"):
         classic_job(client(server), images, size=cap + 16).result(timeout=30)
 
 
@@ -324,9 +324,9 @@ def test_command_line_defaults_follow_gradio_variables(monkeypatch: pytest.Monke
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
     monkeypatch.setenv("NST_MAX_QUEUE", "3")
-    args = app.parse_args([])
+    args = parse_args([])
     assert (args.host, args.port, args.max_queue, args.share) == ("0.0.0.0", 7999, 3, False)
-    args = app.parse_args(["--host", "127.0.0.1", "--port", "8000", "--share", "--preload"])
+    args = parse_args(["--host", "127.0.0.1", "--port", "8000", "--share", "--preload"])
     assert (args.host, args.port, args.share, args.preload) == ("127.0.0.1", 8000, True, True)
 
 

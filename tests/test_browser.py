@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, SHARED_MAGENTA
+from tests.conftest import REPO, SHARED_MAGENTA, live_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,20 +50,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the real fast models (when present) and a small classic mode."""
-    import app
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio-cache")))
-        env.setenv("NST_MAX_CLASSIC_SIZE", "64")
-        env.setenv("NST_MAX_ITERATIONS", "300")
-        if SHARED_MAGENTA.is_dir():
-            env.setenv("NST_FAST_MODEL", str(SHARED_MAGENTA))
-        demo = app.build_demo()
-        _, local_url, _ = app.launch(
-            demo, max_queue=5, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
-        )
+    with live_app(5, {"NST_MAX_CLASSIC_SIZE": 64, "NST_MAX_ITERATIONS": 300}) as (local_url, _):
         yield local_url
-        demo.close()
 
 
 @pytest.fixture(scope="module")

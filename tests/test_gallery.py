@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.gallery import CREDIT_FIELDS, GalleryItem, load_gallery, title_from_name
+from webui.gallery import CREDIT_FIELDS, GalleryItem, load_gallery, title_from_name
 
 REPO = Path(__file__).resolve().parents[1]
 STYLES = REPO / "assets" / "styles"
@@ -129,7 +129,7 @@ def test_non_images_are_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture
     (tmp_path / "fake.jpg").write_text("text pretending to be a JPEG")
     (tmp_path / "sub").mkdir()
     _png(tmp_path / "sub" / "nested.png")
-    with caplog.at_level(logging.DEBUG, logger="nst.gallery"):
+    with caplog.at_level(logging.DEBUG, logger="webui.gallery"):
         items = load_gallery(tmp_path)
     assert [i.path.name for i in items] == ["real.png"]
     assert "fake.jpg" in caplog.text
@@ -168,7 +168,7 @@ def test_malformed_credits_are_logged_not_fatal(
 ) -> None:
     _png(tmp_path / "a.png")
     (tmp_path / "credits.json").write_text(text)
-    with caplog.at_level(logging.WARNING, logger="nst.gallery"):
+    with caplog.at_level(logging.WARNING, logger="webui.gallery"):
         items = load_gallery(tmp_path)
     assert items == [GalleryItem(tmp_path.resolve() / "a.png", "A", "", "", "", "")]
     assert "credits" in caplog.text

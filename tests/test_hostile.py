@@ -31,7 +31,6 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-import app
 from nst.classic import stylize
 from nst.errors import ImageError, InputError
 from nst.events import Progress
@@ -41,6 +40,7 @@ from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import (
     REPO,
     SHARED_MAGENTA,
+    live_app,
     png_chunk,
     raw_png,
     reset_peak_rss,
@@ -542,18 +542,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Its cache is private: Gradio names cached files by content, so two servers
     sharing /tmp/gradio delete each other's copies of the same corpus file.
     """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio-cache")))
-        patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        # Without the real models, an empty folder: fast mode fails here, never downloads.
-        models = SHARED_MAGENTA if SHARED_MAGENTA.exists() else tmp_path_factory.mktemp("none")
-        patch.setenv("NST_FAST_MODEL", str(models))
-        demo = app.build_demo()
-        _, url, _ = app.launch(
-            demo, max_queue=8, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True
-        )
+    with live_app(8) as (url, _):
         yield url
-        demo.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import app
 from nst.settings import FastSettings
-from tests.conftest import SHARED_MAGENTA
+from tests.conftest import SHARED_MAGENTA, live_app
 
 pytest.importorskip("mcp", reason="the MCP client comes with gradio[mcp]")
 pytestmark = pytest.mark.skipif(
@@ -28,20 +27,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def mcp_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("NST_FAST_MODEL", str(SHARED_MAGENTA))
-        env.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio-cache")))
-        demo = app.build_demo()
-        _, url, _ = app.launch(
-            demo,
-            max_queue=2,
-            server_name="127.0.0.1",
-            mcp_server=True,
-            prevent_thread_lock=True,
-            quiet=True,
-        )
+    with live_app(2, {"NST_FAST_MODEL": SHARED_MAGENTA}, mcp_server=True) as (url, _):
         yield f"{url.rstrip('/')}/gradio_api/mcp/"
-        demo.close()
 
 
 def data_url(image: np.ndarray) -> str:

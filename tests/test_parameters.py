@@ -8,20 +8,22 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-import app
 from nst import config
 from nst.cli import main
 from nst.cli.transfer import build_parser
 from nst.errors import InputError
-from nst.host import HostCaps
 from nst.parameters import Parameter
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import REPO
+from webui.api import endpoints
+from webui.controls import control
+from webui.host import HostCaps
+from webui.layout import build_demo
 
 MODES = {"classic": ClassicSettings, "fast": FastSettings}
 EVERY = [(mode, p) for mode, settings in MODES.items() for p in settings.parameters()]
 IDS = [f"{mode}-{p.name}" for mode, p in EVERY]
-CAPS = HostCaps(classic={"size": 256, "iterations": 40}, fast={"size": 1024}, gpu=False)
+CAPS = HostCaps(classic={"size": 256, "iterations": 40}, gpu=False)
 
 
 def cli_values(*extra: str) -> dict[str, object]:
@@ -73,8 +75,8 @@ def test_the_app_control_follows_the_declaration_and_the_caps(
     mode: str, declared: Parameter
 ) -> None:
     with gr.Blocks():
-        cap = getattr(CAPS, mode).get(declared.name)
-        component = app.control(declared, cap)
+        cap = CAPS.of(mode).get(declared.name)
+        component = control(declared, cap)
     assert component.label == declared.label
     assert component.info == declared.help
     if declared.kind is bool:
@@ -91,7 +93,7 @@ def test_the_app_control_follows_the_declaration_and_the_caps(
 
 
 def test_the_page_has_one_control_per_parameter_in_api_order() -> None:
-    demo = app.build_demo()
+    demo = build_demo()
     endpoints = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name in MODES}
     for mode, settings in MODES.items():
         inputs = endpoints[mode].inputs  # the images, every parameter, then the mask
@@ -101,7 +103,7 @@ def test_the_page_has_one_control_per_parameter_in_api_order() -> None:
 
 
 def test_the_api_signature_follows_the_declarations() -> None:
-    classic, fast = app.endpoints(CAPS)
+    classic, fast = endpoints(CAPS)
     for handler, settings in ((classic, ClassicSettings), (fast, FastSettings)):
         signature = handler.__signature__
         names = [name for name in signature.parameters if name not in ("request", "progress")]

@@ -24,14 +24,15 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-import app
 from nst.classic import stylize
 from nst.events import Progress
-from nst.gallery import load_gallery
-from nst.host import upload_lifetime_seconds
 from nst.images import save_png
 from nst.settings import ClassicSettings
-from tests.conftest import REPO, SHARED_MAGENTA
+from tests.conftest import REPO, SHARED_MAGENTA, live_app
+from webui.gallery import load_gallery
+from webui.host import upload_lifetime_seconds
+from webui.layout import build_demo
+from webui.server import parse_args
 
 LIFETIME_S = 2
 """Cache lifetime for the server in this module, set through the app's variable."""
@@ -170,31 +171,20 @@ def server(
 ) -> Iterator[tuple[str, Path, gr.Blocks]]:
     """The app with a :data:`LIFETIME_S` cache, a private cache folder and the default host."""
     cache = tmp_path_factory.mktemp("gradio-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NST_DELETE_CACHE_SECONDS", str(LIFETIME_S))
-        patch.setenv("GRADIO_TEMP_DIR", str(cache))
-        patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        patch.setenv("NST_STYLES_DIR", str(gallery))
-        patch.delenv("GRADIO_SERVER_NAME", raising=False)
-        # Without the real models, an empty folder: fast mode fails here, never downloads.
-        models = SHARED_MAGENTA if SHARED_MAGENTA.exists() else tmp_path_factory.mktemp("none")
-        patch.setenv("NST_FAST_MODEL", str(models))
-        demo = app.build_demo()
-        _, url, _ = app.launch(
-            demo,
-            max_queue=4,
-            server_name=app.parse_args([]).host,
-            prevent_thread_lock=True,
-            quiet=True,
-        )
+    env = {
+        "NST_DELETE_CACHE_SECONDS": LIFETIME_S,
+        "GRADIO_TEMP_DIR": cache,
+        "NST_STYLES_DIR": gallery,
+        "GRADIO_SERVER_NAME": None,
+    }
+    with live_app(4, env, server_name=parse_args([]).host) as (url, demo):
         yield url, cache, demo
-        demo.close()
 
 
 def test_cache_lifetime_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for seconds in (1, 5, 90, 7200):
         monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", str(seconds))
-        assert app.build_demo().delete_cache == (seconds, seconds)
+        assert build_demo().delete_cache == (seconds, seconds)
     monkeypatch.setenv("NST_DELETE_CACHE_SECONDS", "0")
     assert upload_lifetime_seconds() == 1  # the floor: one sweep a second
 
@@ -326,7 +316,7 @@ def test_server_listens_on_loopback_only(server: tuple[str, Path, gr.Blocks]) ->
 
 def test_default_host_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    assert app.parse_args([]).host == "127.0.0.1"
+    assert parse_args([]).host == "127.0.0.1"
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_SERVER_NAME"}
     result = subprocess.run(
         [sys.executable, "app.py", "--help"],
@@ -342,4 +332,4 @@ def test_default_host_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_app_sends_no_telemetry_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
-    assert app.build_demo().analytics_enabled is False
+    assert build_demo().analytics_enabled is False

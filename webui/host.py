@@ -1,6 +1,6 @@
 """What a shared host allows: caps on the costliest parameters, and how long files stay.
 
-The app applies these on top of each parameter's declared bounds; the CLI
+The page applies these on top of each parameter's declared bounds; the CLI
 and the Python API, which run on the user's own machine, do not.
 """
 
@@ -18,11 +18,17 @@ GPU_CLASSIC_CAPS = {"size": 1536, "iterations": 2000}
 
 @dataclass(frozen=True)
 class HostCaps:
-    """The highest value of each capped parameter, per mode, on this host."""
+    """The highest value of each capped parameter, per mode, on this host.
+
+    Fast mode takes its full range: it refuses a job that would not fit in the memory left.
+    """
 
     classic: dict[str, int]
-    fast: dict[str, int]
     gpu: bool
+
+    def of(self, mode: str) -> dict[str, int]:
+        """The caps of one mode's parameters (none for a mode this host does not cap)."""
+        return self.classic if mode == "classic" else {}
 
     def note(self) -> str:
         """One line telling the user about the caps and how to change them."""
@@ -51,8 +57,7 @@ def host_caps() -> HostCaps:
         cap = variable.integer() if variable.is_set() else defaults[name]
         low, high = ClassicSettings.parameter(name).bounds()
         classic[name] = int(min(max(cap, low), high))
-    # Fast mode takes its full range: it refuses a job that would not fit in the memory left.
-    return HostCaps(classic=classic, fast={}, gpu=gpu)
+    return HostCaps(classic=classic, gpu=gpu)
 
 
 def upload_lifetime_seconds() -> int:

@@ -1,4 +1,4 @@
-"""The style gallery: the images in ``assets/styles`` and who made them.
+"""The style gallery (the images in ``assets/styles`` and who made them) and the examples.
 
 The folder is read each time :func:`load_gallery` is called, so an image a user
 drops into it shows up on the next start even without a credits entry. Only
@@ -22,7 +22,16 @@ from nst import config
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "assets" / "styles"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DEFAULT_DIR = ASSETS / "styles"
+PHOTOS_DIR = ASSETS / "photos"
+"""Photos that may be redistributed, with their credits, for the examples."""
+EXAMPLES = (
+    # content photo, style 1, style 2, style mix (files in PHOTOS_DIR and the gallery)
+    ("rocket.jpg", "swirling-night.jpg", None, 0.5),
+    ("coffee.jpg", "warm-impasto.jpg", None, 0.5),
+    ("cat.jpg", "blue-waves.jpg", "warm-impasto.jpg", 0.5),
+)
 CREDITS_FILE = "credits.json"
 # Formats every browser can show; the gallery is displayed as it is.
 WEB_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
@@ -125,3 +134,16 @@ def _read_credits(path: Path) -> dict[str, dict[str, str]]:
 def _is_plain_name(name: str) -> bool:
     """A bare file name: no folder part, no ``..``, nothing hidden."""
     return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def example_rows(items: list[GalleryItem]) -> list[list[Any]]:
+    """The examples' rows (photo, style 1, style 2, mix) whose styles are in the gallery.
+
+    An example whose style is not there (another ``NST_STYLES_DIR``) is left out.
+    """
+    styles = {item.path.name: str(item.path) for item in items}
+    return [
+        [str(PHOTOS_DIR / photo), styles[first], styles[second] if second else None, mix]
+        for photo, first, second, mix in EXAMPLES
+        if first in styles and (second is None or second in styles)
+    ]

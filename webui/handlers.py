@@ -1,0 +1,106 @@
+"""The page's own handlers: a job's stream shown as the page's outputs.
+
+Each moment becomes (before/after, status, [costs,] download, mask download).
+A failure ends with its whole message in the status line and a short toast.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+
+from nst.events import FINAL, Failed, Progress, Working
+from nst.regions import read_mask
+from webui.api import endpoint
+from webui.host import HostCaps
+from webui.presenters import (
+    STARTING,
+    BeforeAfter,
+    costs_frame,
+    download,
+    page_status,
+    save_mask,
+    save_result,
+)
+from webui.running import Inputs, job_events
+from webui.stops import STOPS, session_of
+from webui.uploads import painted_strokes
+
+TOAST_SECONDS = 8
+"""How long a failure's toast stays: the status line keeps the whole message."""
+
+
+def page_view(
+    events: Iterator[Any], inputs: Inputs, values: dict[str, Any], costs: bool
+) -> Iterator[tuple[Any, ...]]:
+    """A job's events as the page's outputs, the last one with the result's downloads."""
+    pair = BeforeAfter(inputs.content, values["size"])
+    history: list[Progress] = []
+    for event in events:
+        plot = ()
+        if isinstance(event, Progress):
+            history.append(event)
+        if costs:
+            plot = (costs_frame(history) if not isinstance(event, Failed) else None,)
+        if isinstance(event, Failed):
+            yield None, page_status(event.words()), *plot, download(None), download(None)
+            raise gr.Error(html.escape(_headline(event.message)), duration=TOAST_SECONDS)
+        result = getattr(event, "result", None)
+        png = save_result(result) if result is not None else None
+        steps = None if isinstance(event, FINAL) else getattr(event, "steps", None)
+        busy = isinstance(event, Working)
+        status = page_status(event.words(), steps, busy)
+        yield (
+            pair(getattr(event, "image", None), png),
+            status,
+            *plot,
+            download(png),
+            _mask(png, inputs, values),
+        )
+
+
+def _mask(png: str | None, inputs: Inputs, values: dict[str, Any]) -> Any:
+    """The painted regions as a mask file, offered beside a result painted with them."""
+    if png is None or inputs.mask is None:
+        return download(None)
+    strokes = inputs.mask
+    return download(save_mask(read_mask(strokes, strokes.shape[:2], values["style_mix"])))
+
+
+def _headline(message: str) -> str:
+    """A message's first sentence, for a toast that must not cover the page."""
+    first, dot, rest = message.partition(". ")
+    return f"{first}." if dot and rest else message
+
+
+def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The page's own classic and fast handlers (not in the API), within this host's caps."""
+
+    def runner(mode: str) -> Callable[..., Iterator[Any]]:
+        def run(request: Any, inputs: Inputs, values: dict[str, Any], _progress: Any) -> Any:
+            inputs = inputs._replace(mask=painted_strokes(inputs.mask))
+            events = job_events(request, mode, inputs, values, caps)
+            return page_view(events, inputs, values, costs=mode == "classic")
+
+        return run
+
+    return tuple(  # type: ignore[return-value]
+        endpoint(f"{mode}_page", mode, f"{mode.title()} transfer on the page.", runner(mode))
+        for mode in ("classic", "fast")
+    )
+
+
+def launching(request: gr.Request) -> str:
+    """Before a job queues: give it a stop flag and say it is starting."""
+    STOPS.arm(session_of(request))
+    return STARTING
+
+
+def after_failure(status: str) -> Any:
+    """A job refused before it ran (an upload swept from the cache) leaves no stale "Starting"."""
+    if status == STARTING:
+        return page_status("Failed: nothing ran; the message at the top right says why.")
+    return gr.skip()
