@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -38,3 +39,13 @@ def test_pip_install_gives_the_package_and_the_dual_nst_command(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: dual-nst ")
     assert "--style-mix" in result.stdout and "NST_FAST_MODEL" in result.stdout
+
+
+def test_requirements_are_the_library_and_the_app_extra() -> None:
+    """Spaces installs requirements.txt: the library's dependencies and the app's, pinned alike;
+    the library alone pulls in no web framework and no test tool."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lines = (REPO / "requirements.txt").read_text().splitlines()
+    pinned = {line for line in lines if line and not line.startswith("#")}
+    assert pinned == {*project["dependencies"], *project["optional-dependencies"]["app"]}
+    assert not any(name in " ".join(project["dependencies"]) for name in ("gradio", "pytest"))
