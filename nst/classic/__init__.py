@@ -1,8 +1,10 @@
 """Classic mode: optimise the picture against VGG features (Gatys et al.).
 
-``backbone`` loads the network, ``costs`` holds the three cost terms,
-``optimiser`` the traced step, ``stages`` the coarse-to-fine plan and
-``transfer`` the job that runs them and reports progress.
+``backbone`` loads the network in the ``precision`` the CPU suits,
+``costs`` holds the cost terms and the objective, ``evaluator`` their traced
+gradient, ``optimisers`` Adam and L-BFGS over it, ``stages`` the
+coarse-to-fine plan and ``transfer`` the job that runs them and reports
+progress.
 """
 
 from nst.classic.transfer import ClassicJob, stylize

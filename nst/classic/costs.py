@@ -62,11 +62,6 @@ def raw_mse(value: tf.Tensor, target: tf.Tensor, scale: tf.Tensor | None = None)
     return tf.reduce_mean(tf.square(value - target))
 
 
-def content_cost(features: tf.Tensor, target: tf.Tensor, mse: Callable = relative_mse) -> tf.Tensor:
-    """How far the content layer's features are from the photo's."""
-    return mse(features, target)
-
-
 def style_cost(
     grams: Sequence[tf.Tensor], targets: Sequence[tf.Tensor], mse: Callable = relative_mse
 ) -> tf.Tensor:

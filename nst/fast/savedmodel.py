@@ -18,7 +18,7 @@ from nst.fast.network import FastModel
 from nst.fast.pixels import run_padded, square_style
 
 
-class SavedModelModel(FastModel):
+class HubModel(FastModel):
     """A model called as ``model(content, style)``, mixing styles by output."""
 
     mixes_embeddings = False

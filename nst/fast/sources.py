@@ -197,9 +197,9 @@ def load_fast_model(source: str | None = None) -> FastModel:
 
 def _load(spec: Source) -> FastModel:
     if spec.kind == "savedmodel":
-        from nst.fast.savedmodel import SavedModelModel
+        from nst.fast.savedmodel import HubModel
 
-        return SavedModelModel(spec.handle)
+        return HubModel(spec.handle)
     from nst.fast.tflite import TFLiteModel
 
     predictor, transfer = _fetch(spec, None)
