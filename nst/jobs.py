@@ -20,9 +20,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from nst.images import ImageSource, check_image, fitted_shape, png_bytes
-from nst.metadata import result_metadata
 from nst.parameters import Settings
 from nst.regions import Regions, job_regions
+
+
+def source_name(source: ImageSource) -> str:
+    """How a result's metadata names an input: its file name, or what kind of object it was."""
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return type(source).__name__
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,23 @@ class JobRequest:
     names: tuple[str, ...] = field(default=())
 
     def metadata(self, **facts: Any) -> dict[str, Any]:
-        """What the result records: the mode, the inputs' names, every parameter, ``facts``."""
-        return result_metadata(self, **facts)
+        """What a result records of how it was made, so it can be reproduced: the mode, the
+        inputs' names, every parameter's value, and ``facts`` of the run.
+
+        Regions are recorded by a fingerprint of their map (``mask``), so a result
+        says which regions it was painted with.
+        """
+        names = self.names or [source_name(s) for s in (self.content, *self.styles)]
+        metadata = {
+            "mode": self.mode,
+            "content": names[0],
+            "styles": list(names[1:]),
+            **self.settings.values(),
+            **facts,
+        }
+        if self.regions is not None:
+            metadata["mask"] = self.regions.digest
+        return metadata
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ job; :mod:`webui.wiring` connects the events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -19,43 +18,12 @@ from webui import DESCRIPTION, TITLE
 from webui.controls import mode_controls, shared_controls
 from webui.gallery import PHOTOS_DIR, GalleryItem, example_rows, load_gallery, styles_dir
 from webui.host import HostCaps, host_caps, upload_lifetime_seconds
+from webui.page import Page
 from webui.uploads import image_input
 from webui.wiring import connect
 
 PAINTER_COLOURS = ["#{:02x}{:02x}{:02x}".format(*colour) for colour in BRUSH_COLOURS]
 WELCOME = "<p>Upload a photo, pick one or two styles, then press <b>Launch</b>.</p>"
-
-
-@dataclass
-class Page:
-    """Every component the events need, by what it is."""
-
-    content: Any
-    style_1: Any
-    style_2: Any
-    shared: dict[str, Any]
-    regions: Any
-    painter: Any
-    target: Any
-    gallery: Any
-    classic_tab: Any = None
-    classic_settings: list[Any] | None = None
-    classic_button: Any = None
-    stop_button: Any = None
-    fast_tab: Any = None
-    fast_settings: list[Any] | None = None
-    fast_button: Any = None
-    status: Any = None
-    slider: Any = None
-    download: Any = None
-    mask_download: Any = None
-    plot: Any = None
-    result: Any = None
-    mask: Any = None
-
-    @property
-    def images(self) -> list[Any]:
-        return [self.content, self.style_1, self.style_2]
 
 
 def build_demo() -> gr.Blocks:

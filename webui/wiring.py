@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
@@ -17,11 +17,9 @@ from webui.api import endpoints
 from webui.gallery import GalleryItem
 from webui.handlers import after_failure, launching, page_handlers
 from webui.host import HostCaps
+from webui.page import Page
 from webui.stops import client_gone, stop, stop_on_page
 from webui.uploads import check_upload, show_painter
-
-if TYPE_CHECKING:
-    from webui.layout import Page
 
 TRANSFER = "transfer"
 """Gradio concurrency group of every transfer event."""
