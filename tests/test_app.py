@@ -6,8 +6,10 @@ tests use the real Magenta models and skip when they are absent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import re
 import select
 import socket
 import subprocess
@@ -176,6 +178,65 @@ def test_fast_returns_the_requested_size(
     assert Image.open(png).size == (256, 171)
 
 
+def fast_job(api: Client, images: dict[str, Path], **overrides: object) -> Job:
+    """A small fast job (128 px)."""
+    inputs = {"content": handle_file(images["photo"]), "style_1": handle_file(images["style_a"])}
+    return api.submit(**{**inputs, "size": 128, **overrides}, api_name="/fast")
+
+
+def test_a_fast_job_says_what_it_does_and_a_waiting_one_its_place_and_its_own_time(
+    server: str, images: dict[str, Path], magenta_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
+    idle = [status for _, status, _ in fast_job(client(server), images)]
+    assert not any("Waiting" in status or "Queued" in status for status in idle)
+    assert "Reading the images…" in idle and re.fullmatch(r"Done in [\d.]+ s\.", idle[-1])
+
+    watch = SlotWatch(SCHEDULER)
+    holder = client(server)
+    running = classic_job(holder, images, iterations=300, preview_every=300)
+    wait_for(lambda: len(watch.started) == 1)
+    waiting = fast_job(client(server), images)
+    wait_for(lambda: queued(waiting, 1))
+    time.sleep(1.0)
+    holder.predict(api_name="/stop")
+    _, status, png = waiting.result(timeout=120)
+    watch.stop()
+    running.result(timeout=60)
+    assert re.fullmatch(r"Done in [\d.]+ s \(waited [\d.]+ s\)\.", status), status
+    waited = float(re.findall(r"([\d.]+) s", status)[-1])
+    assert waited >= 1.0 and png
+
+
+def test_cancel_from_the_client_answers_at_once_and_stops_the_job(
+    server: str, images: dict[str, Path]
+) -> None:
+    watch = SlotWatch(SCHEDULER)
+    running = classic_job(client(server), images, size=256, iterations=300, preview_every=10)
+    wait_for(lambda: running.status().code == Status.ITERATING, timeout=120)
+    asked = time.monotonic()
+    running.cancel()  # gradio_client gives the server 5 s to answer, then raises
+    answered = time.monotonic() - asked
+    nxt = classic_job(client(server), images)
+    nxt.result(timeout=120)
+    watch.stop()
+    assert answered < 5.0
+    assert len(watch.started) == 2
+
+
+def test_the_api_page_names_every_output_and_types_whole_numbers(server: str) -> None:
+    named = client(server).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for endpoint in ("/classic", "/fast"):
+        labels = [output["label"] for output in named[endpoint]["returns"]]
+        assert all(label and not label.startswith("value_") for label in labels), labels
+        types = {
+            p["parameter_name"]: p["python_type"]["type"] for p in named[endpoint]["parameters"]
+        }
+        assert types["size"] == "int"
+    classic = {p["parameter_name"]: p for p in named["/classic"]["parameters"]}
+    assert classic["iterations"]["python_type"]["type"] == "int"
+
+
 def test_a_second_job_waits_its_turn_and_stop_ends_the_first_early(
     server: str, images: dict[str, Path]
 ) -> None:
@@ -280,8 +341,12 @@ def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
 ) -> None:
     gone = str(tmp_path / "photo.png")  # handed over by Gradio, then removed by the sweep
     classic, _ = endpoints(host_caps())
+
+    async def outputs() -> list:
+        return [item async for item in classic(gone, str(images["style_a"]), size=64, iterations=1)]
+
     with pytest.raises(gr.Error) as error:
-        list(classic(gone, str(images["style_a"]), size=64, iterations=1))
+        asyncio.run(outputs())
     assert "no longer on the server" in error.value.message
     assert str(tmp_path) not in error.value.message
 

@@ -247,8 +247,9 @@ def inline(data: bytes) -> dict[str, Any]:
     return {"url": url, "path": None, "meta": {"_type": "gradio.FileData"}}
 
 
+@pytest.mark.parametrize("endpoint", ["classic", "fast"])
 def test_an_inline_image_over_the_limits_is_refused_before_decoding(
-    served: tuple[str, Path], images: dict[str, Path]
+    served: tuple[str, Path], images: dict[str, Path], endpoint: str
 ) -> None:
     url, cache = served
     before = files_under(cache)
@@ -257,7 +258,7 @@ def test_an_inline_image_over_the_limits_is_refused_before_decoding(
     baseline, _ = rss_mb()
     started = time.monotonic()
     status, stream = call(
-        url, "classic", [inline(declared_81mp), inline(images["style"].read_bytes())]
+        url, endpoint, [inline(declared_81mp), inline(images["style"].read_bytes())]
     )
     took = time.monotonic() - started
     growth = rss_mb()[1] - baseline

@@ -8,7 +8,8 @@ handler's signature, so the API (and its docs) follow the declarations.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -18,6 +19,7 @@ from nst.modes import MODES
 from webui.host import HostCaps
 from webui.presenters import costs_frame, save_result
 from webui.running import Inputs, job_events
+from webui.streaming import streamed
 
 IMAGE_PARAMETERS = [
     inspect.Parameter("content", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
@@ -55,22 +57,25 @@ SUMMARIES = {
 
 def endpoint(
     name: str, mode: str, summary: str, run: Callable[..., Iterator[Any]]
-) -> Callable[..., Iterator[Any]]:
+) -> Callable[..., AsyncIterator[Any]]:
     """A handler whose named parameters are the images, every parameter of ``mode``, the mask.
 
-    ``run(request, inputs, values, progress)`` does the work and yields the outputs.
+    ``run(inputs, values, progress, cancel)`` does the work and yields the outputs, in a
+    thread of its own (:func:`webui.streaming.streamed`) holding the visitor's stop flag.
     """
     declared = MODES[mode].settings.signature(IMAGE_PARAMETERS)
     trailing = [MASK_PARAMETER, REQUEST_PARAMETER, PROGRESS_PARAMETER]
     signature = declared.replace(parameters=[*declared.parameters.values(), *trailing])
 
-    def handler(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    async def handler(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = dict(bound.arguments)
         request, progress = values.pop("request"), values.pop("progress")
         inputs = Inputs(*(values.pop(field) for field in Inputs._fields))
-        yield from run(request, inputs, values, progress)
+        outputs = partial(run, inputs, values, progress)
+        async for item in streamed(request, outputs):
+            yield item
 
     handler.__name__ = handler.__qualname__ = name
     handler.__signature__ = signature  # type: ignore[attr-defined]
@@ -109,8 +114,8 @@ def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The ``/classic`` and ``/fast`` handlers, within this host's caps."""
 
     def runner(mode: str) -> Callable[..., Iterator[Any]]:
-        def run(request: Any, inputs: Inputs, values: dict[str, Any], progress: Any) -> Any:
-            events = job_events(request, mode, inputs, values, caps)
+        def run(inputs: Inputs, values: dict[str, Any], progress: Any, cancel: Any) -> Any:
+            events = job_events(mode, inputs, values, caps, cancel)
             return api_values(events, costs=mode == "classic", progress=progress)
 
         return run

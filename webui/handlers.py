@@ -80,9 +80,9 @@ def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any
     """The page's own classic and fast handlers (not in the API), within this host's caps."""
 
     def runner(mode: str) -> Callable[..., Iterator[Any]]:
-        def run(request: Any, inputs: Inputs, values: dict[str, Any], _progress: Any) -> Any:
+        def run(inputs: Inputs, values: dict[str, Any], _progress: Any, cancel: Any) -> Any:
             inputs = inputs._replace(mask=painted_strokes(inputs.mask))
-            events = job_events(request, mode, inputs, values, caps)
+            events = job_events(mode, inputs, values, caps, cancel)
             return page_view(events, inputs, values, costs=mode == "classic")
 
         return run

@@ -11,11 +11,11 @@ while it waits and runs. Whatever goes wrong ends the stream with
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import gradio as gr
 import numpy as np
 
 from nst.errors import InputError, NSTError
@@ -24,7 +24,6 @@ from nst.jobs import JobRequest, make_request
 from nst.modes import MODES
 from nst.scheduler import LINE
 from webui.host import HostCaps, upload_lifetime_seconds
-from webui.stops import STOPS, arrived, session_of
 
 log = logging.getLogger("dual-nst.app")
 
@@ -90,20 +89,14 @@ def job_request(mode: str, inputs: Inputs, values: dict[str, Any], caps: HostCap
 
 
 def job_events(
-    request: gr.Request | None,
-    mode: str,
-    inputs: Inputs,
-    values: dict[str, Any],
-    caps: HostCaps,
+    mode: str, inputs: Inputs, values: dict[str, Any], caps: HostCaps, cancel: threading.Event
 ) -> Iterator[Any]:
     """One job's whole stream for a visitor, ending with Done, Stopped or Failed.
 
-    The visitor's stop flag is held from before the request is made until the
-    stream ends, so a Stop reaches the job wherever it is. Only a bug logs a
+    ``cancel`` is the visitor's stop flag, held from before the request is
+    made, so a Stop reaches the job wherever it is. Only a bug logs a
     traceback; a refusal logs one line.
     """
-    session = session_of(request)
-    cancel = STOPS.claim(session, arrived(request))
     try:
         events = _line.submit(job_request(mode, inputs, values, caps), cancel)
         for event in events:
@@ -113,8 +106,6 @@ def job_events(
     except Exception as error:
         log.exception("transfer failed")
         yield Failed(UNEXPECTED, error)
-    finally:
-        STOPS.release(session, cancel)
 
 
 def _named(failed: Failed, inputs: Inputs) -> Failed:
