@@ -12,6 +12,7 @@ job stops within one step, runs on until the job has left the line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -44,10 +45,9 @@ async def streamed(
     items: asyncio.Queue[Any] = asyncio.Queue()
 
     def hand_over(item: Any) -> None:
-        try:
+        # Once the loop has closed nobody listens any more: the job just ends.
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(items.put_nowait, item)
-        except RuntimeError:  # the loop has closed: nobody listens any more, the job just ends
-            pass
 
     def produce() -> None:
         try:
