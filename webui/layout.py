@@ -35,10 +35,10 @@ def build_demo() -> gr.Blocks:
     telemetry = config.ANALYTICS.text().lower() == "true"  # opt-in only
     with gr.Blocks(title=TITLE, delete_cache=(age, age), analytics_enabled=telemetry) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_id="header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5):
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=5, elem_id="inputs"):
                 page = _inputs(items)
-            with gr.Column(scale=6):
+            with gr.Column(scale=6, elem_id="modes"):
                 _modes(page, caps)
                 _outputs(page)
         connect(demo, page, caps, items)
@@ -49,7 +49,7 @@ def _inputs(items: list[GalleryItem]) -> Page:
     """The photo, the two style slots with the gallery under them, the shared controls,
     the painter and the examples."""
     content = image_input("Content photo", 300, "content")
-    with gr.Row():
+    with gr.Row(elem_id="style-row"):
         style_1 = image_input("Style 1", 200, "style-1")
         style_2 = image_input("Style 2 (optional)", 200, "style-2")
     target = gr.Radio(
@@ -69,15 +69,21 @@ def _inputs(items: list[GalleryItem]) -> Page:
     page = Page(content, style_1, style_2, shared, regions, painter, target, gallery)
     rows = example_rows(items)
     if rows:
+        _examples(rows, [content, style_1, style_2, shared["style_mix"]])
+    return page
+
+
+def _examples(rows: list[list[Any]], inputs: list[Any]) -> None:
+    """Real photos with gallery styles, one with two mixed; they fill the inputs, run nothing."""
+    with gr.Column(elem_id="examples-block"):
         gr.Examples(
             rows,
-            inputs=[content, style_1, style_2, shared["style_mix"]],
+            inputs=inputs,
             label="Examples: photo, style 1, style 2, mix",
             cache_examples=False,
             run_on_click=False,
             elem_id="examples",
         )
-    return page
 
 
 def _painter(shared: dict[str, Any]) -> tuple[Any, Any]:
@@ -129,8 +135,7 @@ def _outputs(page: Page) -> None:
         type="numpy",
         format="jpeg",  # ~100× cheaper to encode per preview than PNG
         interactive=False,
-        height=420,
-        max_height=420,  # the picture's own limit: fitting in the box, not cut off
+        max_height=420,  # the box follows the picture's shape, up to this height
         buttons=["fullscreen"],
         elem_id="result",
     )

@@ -21,8 +21,6 @@ CSS = """
 .caps-note { font-size: 0.85em; opacity: 0.8; }
 #style-gallery .grid-wrap { min-height: 0; max-height: none; overflow: visible; }
 #style-gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)); }
-@media (max-width: 640px) {
-  #style-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 #style-gallery .thumbnail-item { aspect-ratio: auto; display: flex; flex-direction: column;
                                  overflow: visible; }
 #style-gallery .thumbnail-item > img { aspect-ratio: 1; height: auto; }
@@ -35,4 +33,18 @@ CSS = """
 #examples td .container { width: 100%; max-width: 5em; height: auto; aspect-ratio: 1;
                           margin: auto; }
 #examples td .container img { width: 100%; height: 100%; object-fit: cover; }
+.toast-wrap > :not(:last-child) { display: none; }
+@media (max-width: 640px) {
+  /* A phone reads one column: photo, styles, gallery, mode and Launch, result; then the
+     examples. The inputs' column dissolves into the page's so the examples can move down. */
+  #main { flex-direction: column; }
+  #inputs { display: contents; }
+  #modes { order: 1; }
+  #examples-block { order: 2; }
+  #style-row { flex-wrap: nowrap; }
+  #style-row > * { min-width: 0; }
+  #style-gallery .grid-wrap { overflow-x: auto; }
+  #style-gallery .grid-container { grid-auto-flow: column; grid-template-columns: none;
+                                   grid-auto-columns: 96px; }
+}
 """
