@@ -42,7 +42,7 @@ QUARTER_TURNS = frozenset({5, 6, 7, 8})
 """EXIF orientations that turn the picture a quarter, swapping its height and width."""
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
-_UNREADABLE_HINT = "upload a JPEG, PNG or WebP"
+_UNREADABLE_HINT = "use a JPEG, PNG or WebP"
 
 
 def max_pixels() -> int:
@@ -113,12 +113,12 @@ def check_size(width: int, height: int) -> None:
         raise ImageError(
             f"The image is {size} ({width * height / 1e6:.1f} megapixels), over the limit of "
             f"{limit / 1e6:g} megapixels (set NST_MAX_PIXELS to raise it); "
-            "upload a smaller image."
+            "use a smaller image."
         )
     if min(width, height) < MIN_SIDE:
         raise ImageError(
             f"The image is {size}; each side must be at least {MIN_SIDE} pixels, "
-            "so upload a larger image."
+            "so use a larger image."
         )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
         raise ImageError(
@@ -187,7 +187,7 @@ def _open(file: Path | IO[bytes], label: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(
             f"{label} is too large to decode safely ({str(error).rstrip('.')}); "
-            "upload a smaller image."
+            "use a smaller image."
         ) from None
     except UnidentifiedImageError:
         raise ImageError(f"{label} is not an image Pillow can read; {_UNREADABLE_HINT}.") from None
@@ -202,7 +202,7 @@ def _decoded(image: Image.Image, label: str, keep_alpha: bool = False) -> np.nda
         return _to_rgb(ImageOps.exif_transpose(image), keep_alpha)
     except _DECODE_ERRORS as error:
         raise ImageError(
-            f"{label} is damaged or truncated ({error}); upload the complete file "
+            f"{label} is damaged or truncated ({error}); use the complete file "
             "or save it again as JPEG or PNG."
         ) from None
 

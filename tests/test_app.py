@@ -420,3 +420,12 @@ def test_the_app_starts_quietly_with_one_line_saying_where(tmp_path: Path) -> No
         process.terminate()
         process.wait(timeout=30)
     assert lines == [f"Dual NST is served at http://127.0.0.1:{port}/ (Ctrl+C to stop)\n"]
+
+
+def test_the_flags_are_read_before_anything_heavy_is_imported() -> None:
+    """``python app.py --help`` answers at once: TensorFlow and Gradio load only to serve."""
+    probe = "import sys, webui.server as s; s.parse_args([]); print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert "'tensorflow'" not in loaded and "'gradio'" not in loaded

@@ -83,5 +83,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, images, args, words):
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error")]
     assert len(lines) == 1 and words in lines[0].lower(), result.stderr
+    assert "upload" not in lines[0]  # a command line is given files, not uploads
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_download_starts_quietly(tmp_path):
+    """TensorFlow's native start-up lines (CUDA probes) stay out of ``download``'s output."""
+    result = nst("download", "--check", cwd=tmp_path)
+    assert "cuda" not in result.stderr.lower() and "E0000" not in result.stderr, result.stderr

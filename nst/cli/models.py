@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nst.errors import NSTError
+from nst.quiet import import_tensorflow
 
 EXIT_MISSING = 1
 
@@ -102,6 +103,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--hub", action="store_true", help="also the full TF-Hub fast model")
     parser.add_argument("--backbone", help="vgg19 or vgg16 (default: NST_BACKBONE or vgg19)")
     args = parser.parse_args(argv)
+    import_tensorflow()  # quietly, as the transfer command does
     failures = [] if args.check else fetch_all(args.hub, args.backbone)
     try:
         rows = model_status(args.hub, args.backbone)
