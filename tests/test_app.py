@@ -208,6 +208,15 @@ def test_a_fast_job_says_what_it_does_and_a_waiting_one_its_place_and_its_own_ti
     assert waited >= 1.0 and png
 
 
+@pytest.mark.parametrize("init", ["content", "noise", "an image"])
+def test_every_start_image_runs_through_the_api(
+    server: str, images: dict[str, Path], init: str
+) -> None:
+    start = str(images["style_b"]) if init == "an image" else init
+    _, status, _, png = classic_job(client(server), images, init=start).result(timeout=120)
+    assert "Done" in status and read_png_params(png)["init"] == start
+
+
 def test_cancel_from_the_client_answers_at_once_and_stops_the_job(
     server: str, images: dict[str, Path]
 ) -> None:

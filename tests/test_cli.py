@@ -15,8 +15,8 @@ from nst.images import read_png_params
 from tests.conftest import REPO
 
 
-def nst(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NST_VGG_WEIGHTS": "random", "PYTHONPATH": str(REPO)}
+def nst(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NST_VGG_WEIGHTS": "random", "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "nst", *args],
         cwd=cwd,
@@ -92,3 +92,28 @@ def test_download_starts_quietly(tmp_path):
     """TensorFlow's native start-up lines (CUDA probes) stay out of ``download``'s output."""
     result = nst("download", "--check", cwd=tmp_path)
     assert "cuda" not in result.stderr.lower() and "E0000" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("init", ["content", "noise", "fast", "an image"])
+def test_every_start_image_runs(tmp_path, images, init, magenta_dir):
+    """``--init`` takes each named start and an image path (once a crash on an array)."""
+    start = str(images["b.png"]) if init == "an image" else init
+    out = tmp_path / "out.png"
+    env_models = {"NST_FAST_MODEL": str(magenta_dir)}
+    result = nst(
+        str(images["photo.jpg"]),
+        "--style",
+        str(images["a.png"]),
+        "--size",
+        "32",
+        "--iterations",
+        "2",
+        "--init",
+        start,
+        "-o",
+        str(out),
+        cwd=tmp_path,
+        env=env_models,
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_png_params(out)["init"] == start
