@@ -446,13 +446,31 @@ def test_failed_download_names_the_url_and_the_cache_path(private_cache, monkeyp
     assert list(expected.parent.iterdir()) == []  # no partial file left behind
 
 
-def test_download_refuses_an_answer_that_is_not_a_model(tmp_path: Path):
+def test_an_offline_lite_source_names_every_missing_file_at_once(private_cache, monkeypatch):
+    monkeypatch.setattr(sources, "DOWNLOAD_TIMEOUT_S", 2.0)
+    for role, name in (("style predictor", "p.tflite"), ("transfer network", "t.tflite")):
+        monkeypatch.setitem(sources.LITE_FILES, role, (name, f"http://127.0.0.1:9/{name}"))
+    with pytest.raises(ModelUnavailableError) as caught:
+        load_fast_model("lite")
+    for name in ("p.tflite", "t.tflite"):
+        assert f"http://127.0.0.1:9/{name}" in str(caught.value)
+        assert str(private_cache / "magenta" / name) in str(caught.value)
+
+
+def test_a_folder_missing_both_files_names_both(tmp_path: Path):
+    with pytest.raises(ModelUnavailableError) as caught:
+        load_fast_model(str(tmp_path))
+    assert "*predict*.tflite" in str(caught.value) and "*transfer*.tflite" in str(caught.value)
+    assert str(tmp_path / "*transfer*.tflite") in str(caught.value)
+
+
+def test_download_refuses_an_answer_that_is_not_a_model(tmp_path, private_cache, monkeypatch):
     page = tmp_path / "page.html"
     page.write_text("<html>sign in</html>")
-    target = tmp_path / "cache" / "model.tflite"
+    monkeypatch.setitem(sources.LITE_FILES, "style predictor", ("p.tflite", page.as_uri()))
     with pytest.raises(ModelUnavailableError, match="not a TFLite file"):
-        sources.download_file(page.as_uri(), target)
-    assert not target.exists()
+        fetch_fast_model("lite")
+    assert list((private_cache / "magenta").iterdir()) == []
 
 
 def test_fetch_downloads_the_lite_pair_into_the_cache(private_cache, magenta_dir, monkeypatch):
