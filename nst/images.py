@@ -260,9 +260,14 @@ def fit_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
     if longest < 1:
         raise InputError(f"The longest side must be at least 1 pixel, not {longest}.")
     check_rgb(image)
-    height, width = image.shape[:2]
+    return resize_to(image, *fitted_shape(image.shape[:2], longest))
+
+
+def fitted_shape(shape: tuple[int, ...], longest: int) -> tuple[int, int]:
+    """(height, width) of an image of ``shape`` scaled to longest side ``longest``."""
+    height, width = shape[:2]
     scale = longest / max(height, width)
-    return resize_to(image, _scaled(height, scale), _scaled(width, scale))
+    return _scaled(height, scale), _scaled(width, scale)
 
 
 def smallest_longest_side(image: np.ndarray | CheckedImage) -> int:
