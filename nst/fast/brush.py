@@ -10,9 +10,15 @@ blurred, with the network's one-pixel colour dots grown into confetti. So a bold
 twice: its bold painting gives the strokes and the colours (their colour calmed over a pixel,
 which removes the dots), and the default brush's painting gives the crisp edges, as the
 luminance it has above the bold working size, added where the photo has edges and only in
-part where it is flat, so the default brush's small strokes stay out of the bold ones. Showing
-the network a zoomed-in crop of the style instead does not make its strokes larger: on four
-paintings the strokes' frequency fell for two and rose for two (``bench/README.md``).
+part where it is flat, so the default brush's small strokes stay out of the bold ones. At the
+photo's edges a fifth of the finest detail comes from the photo itself: the bold painting
+follows its edges less closely than the default one, and without it brush 2 was a little
+softer than brush 1 (sharpness 1248 against 1283 at 1024 px; 1559 with it).
+
+Showing the network a zoomed-in crop of the painting instead (its strokes larger in the
+style image) does not make the painted strokes reliably larger: at 2× the strokes' frequency
+fell for one of four paintings and rose for two, while brush 2 lowers it 1.7 to 1.8 times for
+all four (``python bench/fast.py --strokes``).
 """
 
 from __future__ import annotations
