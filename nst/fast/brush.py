@@ -13,7 +13,7 @@ luminance it has above the bold working size, added where the photo has edges an
 part where it is flat, so the default brush's small strokes stay out of the bold ones. At the
 photo's edges a fifth of the finest detail comes from the photo itself: the bold painting
 follows its edges less closely than the default one, and without it brush 2 was a little
-softer than brush 1 (sharpness 1248 against 1283 at 1024 px; 1559 with it).
+softer than brush 1 (sharpness 1250 against 1283 at 1024 px; 1559 with it).
 
 Showing the network a zoomed-in crop of the painting instead (its strokes larger in the
 style image) does not make the painted strokes reliably larger: at 2× the strokes' frequency
