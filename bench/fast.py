@@ -313,8 +313,8 @@ def default_source() -> str:
 
 
 def own_instance(source: str) -> FastModel:
-    """A model of its own for one network size: a TFLite model keeps one interpreter, for
-    the last input shape, so two sizes sharing one would rebuild it on every turn."""
+    """A model of its own for one network size: a TFLite model keeps interpreters for its
+    latest input shapes only up to a budget, so sizes sharing one could rebuild them in turn."""
     model = load_fast_model(source)
     return TFLiteModel(*model.files) if isinstance(model, TFLiteModel) else model
 

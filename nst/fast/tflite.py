@@ -75,8 +75,9 @@ class TFLiteModel(FastModel):
         self._transfers: OrderedDict[tuple[int, int], _Transfer] = OrderedDict()
         declared = _interpreter(self._transfer_model, transfer).get_input_details()
         content = _image_input(declared, transfer)
-        with self._lock:
+        with self._lock:  # checked at its declared size, then freed: jobs choose their own
             self._transfer_for(int(content["shape"][1]), int(content["shape"][2]))
+            self._transfers.clear()
 
     def style_embedding(self, image: np.ndarray) -> np.ndarray:
         """The style embedding (float32, flat) of a uint8 image; cached by its pixels."""
