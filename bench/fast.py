@@ -13,8 +13,8 @@ interpreter is rebuilt between turns.
   embedding cache is cleared). Prints ``fast_speed_ratio`` = peer time / our time.
 - 1024 px output: ours at the default brush size (network at 512 px, guided
   upsampling) against the peer (network at 384 px, Lanczos), time and
-  sharpness (variance of the Laplacian of the luminance), and our sharpness at
-  brush sizes 0.5 and 2.
+  sharpness (variance of the Laplacian of the luminance), our time at brush
+  size 2 in the same turns, and our sharpness at brush sizes 0.5, 1.5 and 2.
 - Large outputs: ours at 1024, 2048 and 4096 px, default brush, each in a fresh
   process: time and peak RSS.
 - ``--sweep``: our transfer network alone at the default working size, 1 thread
@@ -22,8 +22,8 @@ interpreter is rebuilt between turns.
 - ``--sheet [PATH]``: a contact sheet at 1024 px, the peer beside ours at brush
   sizes 0.5, 1, 1.5 and 2, whole pictures then 1:1 crops (default: in the temp folder).
 - ``--strokes``: the strokes' frequency at each brush size on a smooth gradient (which has no
-  detail of its own, so what changes is strokes), for four paintings, beside the default
-  brush shown a zoomed-in crop of the painting (2× and 3×); then stop.
+  detail of its own, so what changes is strokes), for four paintings, beside brushes shown a
+  zoomed-in crop of the painting (1 at 2× and 3×, 1.5 at 2×); then stop.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.sheets import contact_sheet, crop  # noqa: E402
 from nst.fast import FastModel, load_fast_model, stylize_fast, working_size  # noqa: E402
+from nst.fast.brush import paints_twice  # noqa: E402
 from nst.fast.pixels import padded_shape  # noqa: E402
 from nst.fast.tflite import TFLiteModel  # noqa: E402
 from nst.images import fit_longest_side, load_image  # noqa: E402
@@ -63,8 +64,9 @@ LARGE_SIZES = (1024, 2048, 4096)
 BRUSHES = (0.5, 1.0, 1.5, 2.0)
 STROKE_STYLES = ("starry_night.jpg", "great_wave.jpg", "la_grande_jatte.jpg", "the_scream.jpg")
 """The paintings ``--strokes`` measures (from ../shared/images/styles)."""
-STYLE_ZOOMS = (2.0, 3.0)
-"""How far ``--strokes`` zooms into the painting's centre, the other way to larger strokes."""
+STYLE_ZOOMS = ((1.0, 2.0), (1.0, 3.0), (1.5, 2.0))
+"""(brush size, zoom): how far ``--strokes`` zooms into the painting's centre, the other way to
+larger strokes, alone and with a larger brush."""
 TARGET_MS = 1000.0
 """Our 1024 px result at the default brush should take less than this on a 2-core CPU."""
 SHEET_PAIRS = (
@@ -156,9 +158,11 @@ def output_1024(
         f"px, guided upsampling); peer at {EQUAL_SIZE} px, Lanczos"
     )
     photo = fit_longest_side(content, OUTPUT_SIZE)
-    ours = own_instance(model)
+    ours, bold = own_instance(model), own_instance(model)
+    bold_settings = FastSettings(size=OUTPUT_SIZE, brush_size=max(BRUSHES))
     jobs = {
-        "ours": lambda: stylize_fast(photo, [style], FastSettings(size=OUTPUT_SIZE), model=ours)
+        "ours": lambda: stylize_fast(photo, [style], FastSettings(size=OUTPUT_SIZE), model=ours),
+        "bold": lambda: stylize_fast(photo, [style], bold_settings, model=bold),
     }
     if peer is not None:
         jobs["peer"] = lambda: peer_stylize(peer, photo, style, OUTPUT_SIZE)
@@ -176,12 +180,20 @@ def output_1024(
         print(f"  peer time / our time: {peer_ms / our_ms:.2f}")
     verdict = "met" if our_ms < TARGET_MS else "missed"
     print(f"  target: under {TARGET_MS:.0f} ms at the default brush: {verdict} ({our_ms:.0f} ms)")
+    bold_ms = results["bold"][0]
+    print(
+        f"  ours at brush size {bold_settings.brush_size:g}, in the same turns: "
+        f"{bold_ms:.1f} ms/image, {bold_ms / our_ms:.2f}× the default brush's time"
+    )
     for brush in (b for b in BRUSHES if b != 1.0):
         image = stylize_fast(
             photo, [style], FastSettings(size=OUTPUT_SIZE, brush_size=brush), model=model
         )
+        sizes = f"{working_size(brush)} px"
+        if paints_twice(working_size(brush), OUTPUT_SIZE, max(content.shape[:2])):
+            sizes = f"{sizes} and {working_size(1.0)} px"
         print(
-            f"  ours at brush size {brush:g} (network at {working_size(brush)} px): sharpness "
+            f"  ours at brush size {brush:g} (network at {sizes}): sharpness "
             f"{sharpness(image):.1f}, {times_text(image, peer_image)} the peer's"
         )
 
@@ -245,24 +257,23 @@ def strokes(model: str) -> None:
     photo = np.rint(gradient * 255).astype(np.uint8)
     print(f"machine: {cpu_name()}, {load_text()}")
     print("stroke frequency (cycles per picture width, power-weighted; lower: larger strokes)")
-    columns = [f"brush {b:g}" for b in BRUSHES] + [f"brush 1, zoom {z:g}" for z in STYLE_ZOOMS]
-    print(f"  {'painting':22s}" + "".join(f"{c:>17s}" for c in columns))
+    columns = [f"brush {b:g}" for b in BRUSHES]
+    columns += [f"brush {b:g}, zoom {z:g}" for b, z in STYLE_ZOOMS]
+    print(f"  {'painting':22s}" + "".join(f"{c:>19s}" for c in columns))
     for name in STROKE_STYLES:
         path = SHARED / "images" / "styles" / name
         if not path.is_file():
             print(f"  {name}: absent")
             continue
         style = load_image(path)
-        runs = [(style, brush) for brush in BRUSHES] + [
-            (zoomed(style, z), 1.0) for z in STYLE_ZOOMS
-        ]
+        runs = [(style, b) for b in BRUSHES] + [(zoomed(style, z), b) for b, z in STYLE_ZOOMS]
         figures = [
             stroke_frequency(
                 stylize_fast(photo, [s], FastSettings(size=512, brush_size=b), model=model), photo
             )
             for s, b in runs
         ]
-        print(f"  {name:22s}" + "".join(f"{f:17.1f}" for f in figures))
+        print(f"  {name:22s}" + "".join(f"{f:19.1f}" for f in figures))
 
 
 def zoomed(style: np.ndarray, zoom: float) -> np.ndarray:
