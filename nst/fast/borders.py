@@ -26,11 +26,11 @@ def keep_border_bands(painted: np.ndarray, photo: np.ndarray) -> np.ndarray:
     """``painted`` (float H×W×3 in [0, 1]) with each side's outer band departing from the
     rows inside it no further than ``photo`` (uint8, the same size) does there."""
     out = np.array(painted, dtype=np.float32)
-    lightness = np.asarray(photo, np.float32) @ LUMA / 255
     for turn in range(4):  # top, left, bottom, right: each side brought to the top in turn
-        side, guide = np.rot90(out, turn), np.rot90(lightness, turn)
+        side, guide = np.rot90(out, turn), np.rot90(photo, turn)[: 2 * BAND]
         if side.shape[0] >= 2 * BAND:
-            side[:BAND] -= _excess(side @ LUMA, guide)[:, None, None]
+            lightness = guide.astype(np.float32) @ LUMA / 255
+            side[:BAND] -= _excess(side[: 2 * BAND] @ LUMA, lightness)[:, None, None]
     return out
 
 
