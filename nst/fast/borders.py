@@ -20,6 +20,7 @@ are its reference. The line the network draws is 2 to 5 pixels wide; with 4 rows
 reaches into the reference (Golden Gate × Great Wave: 3.3 levels off the photo's band at
 1024 px, against 0.2 with 6)."""
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+"""Luminance weights (ITU-R 601) of RGB pixels."""
 
 
 def keep_border_bands(painted: np.ndarray, photo: np.ndarray) -> np.ndarray:

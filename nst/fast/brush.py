@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
+from nst.fast.borders import LUMA
 from nst.fast.pixels import padded_shape, to_uint8
 from nst.fast.upsample import STRIPE_ROWS, box_mean, detail_amount, luma, upsample
 from nst.images import fit_longest_side, fitted_shape, resize_to
@@ -94,14 +95,14 @@ def render(
     default = fit_longest_side(content, BRUSH_WORKING)
     amount = detail_amount(BRUSH_WORKING, output, largest)
     fine = upsample(paint(default), default, photo, amount, 1.0)
-    bold = calm_chroma(paint(small))
+    bold = _calm_chroma(paint(small))
     return _Bold(bold, small, fine, default.shape[:2], photo).blend(photo, painted_weight)
 
 
-def calm_chroma(painted: np.ndarray) -> np.ndarray:
+def _calm_chroma(painted: np.ndarray) -> np.ndarray:
     """``painted`` with its colour (each channel minus the luminance) averaged over
     :data:`CHROMA_RADIUS`; the luminance is unchanged, as its weights sum to 1."""
-    lightness = painted @ np.array([0.299, 0.587, 0.114], np.float32)
+    lightness = painted @ LUMA
     colour = box_mean(painted - lightness[..., None], CHROMA_RADIUS)
     return lightness[..., None] + colour
 
