@@ -138,6 +138,21 @@ def test_a_bold_brush_paints_twice_only_when_its_painting_is_enlarged(recording)
     assert [max(shape[:2]) for shape in recording.inputs[2:]] == [256]
 
 
+def test_a_bold_brush_keeps_both_networks_ready(magenta_dir, shared_image, monkeypatch):
+    from nst.fast import tflite
+
+    model = tflite.TFLiteModel(*load_fast_model(str(magenta_dir)).files)
+    built: list[tuple[int, int]] = []
+    rescale = tflite.with_input_size
+    monkeypatch.setattr(
+        tflite, "with_input_size", lambda m, h, w: built.append((h, w)) or rescale(m, h, w)
+    )
+    settings = FastSettings(size=1024, brush_size=2.0)
+    for _ in range(2):
+        stylize_fast(shared_image(CONTENT), [shared_image(STARRY)], settings, model=model)
+    assert len(built) == 2  # one network per working size, not one per pass
+
+
 def test_result_moves_toward_the_style(real, shared_image):
     content = fit_longest_side(load_image(shared_image(CONTENT)), 256)
     style = load_image(shared_image(STARRY)).reshape(-1, 3).mean(axis=0)
