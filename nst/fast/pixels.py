@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nst.errors import ModelUnavailableError
+from nst.fast.borders import keep_border_bands
 from nst.images import resize_to
 
 STYLE_SIDE = 256
@@ -55,7 +56,8 @@ def run_padded(network: Callable[[np.ndarray], np.ndarray], content: np.ndarray)
 
     The content is reflect-padded by :data:`CONTEXT` on every side and up to a
     multiple of :data:`STRIDE` (so no side is lost to the network's downsampling),
-    and the result cropped back.
+    and the result cropped back, its border bands kept to the photo's
+    (:mod:`nst.fast.borders`).
     """
     height, width = content.shape[:2]
     padded_height, padded_width = padded_shape(height, width)
@@ -71,7 +73,9 @@ def run_padded(network: Callable[[np.ndarray], np.ndarray], content: np.ndarray)
             f"The fast-mode model returned an image of shape {output.shape} for an input of "
             f"shape {(1, *padded.shape)}; it is not a Magenta-style transfer network."
         )
-    return output[0, CONTEXT : CONTEXT + height, CONTEXT : CONTEXT + width]
+    return keep_border_bands(
+        output[0, CONTEXT : CONTEXT + height, CONTEXT : CONTEXT + width], content
+    )
 
 
 def _padded(side: int) -> int:

@@ -135,16 +135,38 @@ def _fetch(spec: Source, progress: DownloadProgress | None) -> list[Path]:
                 f"Could not download the TF-Hub model {spec.handle} into {spec.files[0].path} "
                 f"({error}). Without internet, use NST_FAST_MODEL=lite or a local folder."
             ) from None
-    for file in spec.files:
-        if file.present:
-            continue
-        if file.url is None:
-            raise ModelUnavailableError(f"The {file.role} {file.path} is missing. {_FOLDER_HELP}")
-        download_file(file.url, file.path, progress)
+    missing = [file for file in spec.files if not file.present]
+    if any(file.url is None for file in missing):
+        raise ModelUnavailableError(f"{_missing_text(missing)} {_FOLDER_HELP}")
+    for index, file in enumerate(missing):
+        try:
+            _download(str(file.url), file.path, progress)
+        except _DownloadFailed as failed:
+            raise ModelUnavailableError(
+                f"Could not download the fast-mode model from {file.url} ({failed}). "
+                f"{_missing_text(missing[index:])} Without internet, download them elsewhere "
+                "and save them at those paths, or set NST_FAST_MODEL to a folder holding the "
+                "Magenta *predict*.tflite and *transfer*.tflite files."
+            ) from None
     return [file.path for file in spec.files]
 
 
-def download_file(url: str, path: Path, progress: DownloadProgress | None = None) -> None:
+def _missing_text(missing: list[ModelFile]) -> str:
+    """One sentence naming every missing file, its download address if any, and its path."""
+    named = "; ".join(
+        f"the {file.role} {file.url}, to be saved as {file.path}"
+        if file.url
+        else f"the {file.role} {file.path}"
+        for file in missing
+    )
+    return f"Missing: {named}."
+
+
+class _DownloadFailed(Exception):
+    """Why one download failed, for the message that names every missing file."""
+
+
+def _download(url: str, path: Path, progress: DownloadProgress | None) -> None:
     """Fetch ``url`` into ``path`` through a temporary file, so ``path`` is whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -162,24 +184,13 @@ def download_file(url: str, path: Path, progress: DownloadProgress | None = None
                     progress(path.name, done, total)
         with open(partial, "rb") as written:
             if written.read(8)[4:] != b"TFL3":
-                raise ModelUnavailableError(
-                    _download_help(url, path, "the answer is not a TFLite file")
-                )
+                raise _DownloadFailed("the answer is not a TFLite file")
         os.replace(partial, path)
     except (OSError, ValueError, http.client.HTTPException) as error:  # URLError is an OSError
-        raise ModelUnavailableError(_download_help(url, path, error)) from None
+        raise _DownloadFailed(error) from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)
-
-
-def _download_help(url: str, path: Path, reason: object) -> str:
-    return (
-        f"Could not download the fast-mode model from {url} ({reason}). "
-        f"Without internet, download it elsewhere and save it as {path}, "
-        "or set NST_FAST_MODEL to a folder holding the Magenta *predict*.tflite and "
-        "*transfer*.tflite files."
-    )
 
 
 _MODELS: dict[Source, FastModel] = {}

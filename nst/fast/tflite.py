@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,6 +33,10 @@ except ImportError:  # the older runtime bundled with TensorFlow
 
 EMBEDDING_CACHE_SIZE = 32
 """Style embeddings kept (100 floats each): a repeated style costs no predictor pass."""
+KEPT_PIXELS = 400_000
+"""Input pixels the transfer interpreters kept between calls may have in all (about 0.5 GB of
+activations): the default brush's and a bold brush's, which paints at both sizes, fit
+together at any aspect ratio; an interpreter at 1024 px (845 k pixels at 4:3) is kept alone."""
 
 
 class _Transfer(NamedTuple):
@@ -67,11 +72,12 @@ class TFLiteModel(FastModel):
         self._embedding_size = int(np.prod(embedding["shape"]))
         self._transfer_path = transfer
         self._transfer_model = _read(transfer)
-        self._transfer: _Transfer | None = None
+        self._transfers: OrderedDict[tuple[int, int], _Transfer] = OrderedDict()
         declared = _interpreter(self._transfer_model, transfer).get_input_details()
         content = _image_input(declared, transfer)
-        with self._lock:
+        with self._lock:  # checked at its declared size, then freed: jobs choose their own
             self._transfer_for(int(content["shape"][1]), int(content["shape"][2]))
+            self._transfers.clear()
 
     def style_embedding(self, image: np.ndarray) -> np.ndarray:
         """The style embedding (float32, flat) of a uint8 image; cached by its pixels."""
@@ -121,12 +127,16 @@ class TFLiteModel(FastModel):
         """The transfer interpreter allocated for this input shape (caller holds the lock).
 
         The converted network's upsampling sizes are constants, so a new shape
-        needs a rescaled copy of the model. Only the latest shape is kept: at
-        1024 px an interpreter holds over a gigabyte of activations.
+        needs a rescaled copy of the model, built and allocated anew. The latest
+        shapes are kept up to :data:`KEPT_PIXELS`: at 1024 px an interpreter
+        holds over a gigabyte of activations.
         """
-        if self._transfer is not None and self._transfer.shape == (height, width):
-            return self._transfer
-        self._transfer = None  # free the old activations before allocating new ones
+        if (height, width) in self._transfers:
+            self._transfers.move_to_end((height, width))
+            return self._transfers[(height, width)]
+        # free the oldest activations that would not fit beside the new ones before allocating
+        while self._transfers and _pixels(self._transfers) + height * width > KEPT_PIXELS:
+            self._transfers.popitem(last=False)
         path = self._transfer_path
         interpreter = _interpreter(with_input_size(self._transfer_model, height, width), path)
         inputs = interpreter.get_input_details()
@@ -147,10 +157,15 @@ class TFLiteModel(FastModel):
                 f"The transfer network {path} gives {output['shape'].tolist()} for a "
                 f"{width}×{height} input; it cannot run at that size."
             )
-        self._transfer = _Transfer(
+        run = _Transfer(
             (height, width), interpreter, content["index"], bottleneck["index"], output["index"]
         )
-        return self._transfer
+        self._transfers[(height, width)] = run
+        return run
+
+
+def _pixels(transfers: OrderedDict[tuple[int, int], _Transfer]) -> int:
+    return sum(height * width for height, width in transfers)
 
 
 def threads() -> int:

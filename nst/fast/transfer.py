@@ -11,31 +11,14 @@ import numpy as np
 from nst.colors import keep_content_colors
 from nst.errors import NSTError, StoppedError
 from nst.events import Done, Failed, Stopped, Working
-from nst.fast import budget
+from nst.fast import brush, budget
 from nst.fast.network import FastModel
-from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
-from nst.fast.upsample import detail_amount, upsample
 from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side
 from nst.jobs import JobRequest, image_result, make_request
 from nst.regions import fit_share
 from nst.scheduler import STOPPED_BEFORE_START, LocalLine, Scheduler
 from nst.settings import FastSettings
-
-BRUSH_WORKING = 512
-"""Longest side the network paints at for brush size 1: the result reads as a painting, as
-this network's results do in apps that run it at 384 px. At 1024 px it reads as a photo
-under a painted texture."""
-
-
-def working_size(brush_size: float) -> int:
-    """Longest side the network paints at for ``brush_size``, whatever the output size.
-
-    The network paints strokes of a fixed size in its own pixels, so their size
-    relative to the picture is inversely proportional to the working size: brush
-    size 2 paints at 256 px (strokes twice as large), 0.5 at 1024 px (half as large).
-    """
-    return round(BRUSH_WORKING / brush_size)
 
 
 class FastJob:
@@ -136,7 +119,7 @@ def _render(
     settings: FastSettings,
     share: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Paint at the brush's working size, then upsample guided by the photo to the output size.
+    """Paint at the brush's working size, then take it to the output size (:mod:`.brush`).
 
     Strength 0 is the photo at the output size, and runs no network. With a
     region map (``share``: style 1's share per output pixel) each region is
@@ -146,20 +129,20 @@ def _render(
     photo = fit_longest_side(content, settings.size)
     if settings.strength == 0:
         return photo
-    working = working_size(settings.brush_size)
-    small = fit_longest_side(content, working)
     budget.check_memory(
-        padded_shape(*small.shape[:2]),
+        brush.network_pixels(content.shape, settings.brush_size, settings.size),
         photo.shape[:2],
         settings.brush_size,
         budget.available_bytes(),
     )
-    if share is None:
-        painted = model.paint(small, styles, shares, settings.strength)
-    else:
-        painted = _paint_regions(model, small, styles, settings, fit_share(share, small.shape[:2]))
-    amount = detail_amount(working, settings.size, max(content.shape[:2]))
-    result = upsample(painted, small, photo, amount, model.painted_weight(settings.strength))
+
+    def paint(small: np.ndarray) -> np.ndarray:
+        if share is None:
+            return model.paint(small, styles, shares, settings.strength)
+        return _paint_regions(model, small, styles, settings, fit_share(share, small.shape[:2]))
+
+    weight = model.painted_weight(settings.strength)
+    result = brush.render(paint, content, photo, settings.brush_size, weight)
     if settings.preserve_colors:
         result = keep_content_colors(result, photo)
     return result

@@ -92,16 +92,16 @@ class _Detail:
         self, painted: np.ndarray, photo_lo: np.ndarray, photo_hi: np.ndarray, amount: float
     ) -> None:
         size = (photo_hi.shape[1], photo_hi.shape[0])
-        gain = _slope(painted, _luma(photo_lo).astype(np.float32) / 255.0)
+        gain = _slope(painted, luma(photo_lo).astype(np.float32) / 255.0)
         # Quantised over ±MAX_GAIN in steps of 0.016 (0.4/255 from float on average), so
         # Pillow resizes it; bilinear, as a cubic's overshoot would invent gain.
         gain8 = to_uint8((gain + MAX_GAIN) / (2 * MAX_GAIN))
         self._gain = np.asarray(Image.fromarray(gain8).resize(size, Image.Resampling.BILINEAR))
         self._scale = np.float32(2 * MAX_GAIN / 255 * amount)
         self._offset = np.float32(MAX_GAIN * amount)
-        self._luma_hi = _luma(photo_hi)
+        self._luma_hi = luma(photo_hi)
         self._luma_up = np.asarray(
-            Image.fromarray(_luma(photo_lo)).resize(size, Image.Resampling.BICUBIC)
+            Image.fromarray(luma(photo_lo)).resize(size, Image.Resampling.BICUBIC)
         )
 
     def add_to(self, mix: np.ndarray, rows: slice) -> None:
@@ -115,7 +115,7 @@ class _Detail:
         mix += gain
 
 
-def _luma(image: np.ndarray) -> np.ndarray:
+def luma(image: np.ndarray) -> np.ndarray:
     """uint8 luminance (ITU-R 601, as Pillow's "L")."""
     return np.asarray(Image.fromarray(image).convert("L"))
 
@@ -126,7 +126,7 @@ def _slope(painted: np.ndarray, guide: np.ndarray) -> np.ndarray:
     The guided filter's ``a`` (He et al. 2013), clamped and smoothed as it does.
     """
     guide = guide[..., None]
-    stats = _box_mean(np.concatenate([guide, guide * guide, painted, painted * guide], -1))
+    stats = box_mean(np.concatenate([guide, guide * guide, painted, painted * guide], -1))
     mean_g, mean_gg, mean_p, mean_pg = (
         stats[..., :1],
         stats[..., 1:2],
@@ -134,10 +134,10 @@ def _slope(painted: np.ndarray, guide: np.ndarray) -> np.ndarray:
         stats[..., 5:],
     )
     slope = (mean_pg - mean_g * mean_p) / (mean_gg - mean_g * mean_g + EPSILON)
-    return _box_mean(np.clip(slope, -MAX_GAIN, MAX_GAIN))
+    return box_mean(np.clip(slope, -MAX_GAIN, MAX_GAIN))
 
 
-def _box_mean(image: np.ndarray, radius: int = RADIUS) -> np.ndarray:
+def box_mean(image: np.ndarray, radius: int = RADIUS) -> np.ndarray:
     """Mean over a (2r+1)² window, reflected at the borders, by summed-area table (float32)."""
     width = 2 * radius + 1
     pad = ((radius + 1, radius), (radius + 1, radius), (0, 0))
