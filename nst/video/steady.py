@@ -19,6 +19,8 @@ added, so that detail always comes from the frame itself.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -65,13 +67,13 @@ class Steadier:
         and how far that can be trusted: 1 reliable, 0 not, soft in between."""
         backward = self._flow.calc(after, before, None)
         forward = self._flow.calc(before, after, None)
-        back_again = warp(forward, backward)
-        miss = np.sum((backward + back_again) ** 2, axis=-1)
-        size = np.sum(backward**2, axis=-1) + np.sum(back_again**2, axis=-1)
+        back_x, back_y = cv2.split(backward)
+        again_x, again_y = cv2.split(warp(forward, backward))
+        miss = (back_x + again_x) ** 2 + (back_y + again_y) ** 2
+        size = back_x**2 + back_y**2 + again_x**2 + again_y**2
         consistent = miss <= CONSISTENCY[0] * size + CONSISTENCY[1]
-        seen = np.abs(warp(before, backward).astype(np.int16) - after) <= PHOTO_TOLERANCE
-        inside = _inside(backward)
-        reliable = (consistent & seen & inside).astype(np.uint8)
+        seen = cv2.absdiff(warp(before, backward), after) <= PHOTO_TOLERANCE
+        reliable = (consistent & seen & _inside(backward)).astype(np.uint8)
         kernel = np.ones((2 * EDGE + 1, 2 * EDGE + 1), np.uint8)
         reliable = cv2.erode(reliable, kernel).astype(np.float32)
         return cv2.blur(reliable, (2 * EDGE + 1, 2 * EDGE + 1)), backward
@@ -83,10 +85,7 @@ class Steadier:
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``image`` pulled along ``flow``: pixel x of the result is ``image`` at x + flow(x)."""
-    height, width = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(
-        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    )
+    grid_x, grid_y = _grid(*flow.shape[:2])
     return cv2.remap(
         image,
         grid_x + flow[..., 0],
@@ -96,9 +95,15 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     )
 
 
+@functools.cache
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's x and y (a clip has one working size: made once)."""
+    return np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+
+
 def _inside(flow: np.ndarray) -> np.ndarray:
     """Where x + flow(x) falls inside the frame."""
     height, width = flow.shape[:2]
-    x = np.arange(width, dtype=np.float32)[None, :] + flow[..., 0]
-    y = np.arange(height, dtype=np.float32)[:, None] + flow[..., 1]
+    grid_x, grid_y = _grid(height, width)
+    x, y = grid_x + flow[..., 0], grid_y + flow[..., 1]
     return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
