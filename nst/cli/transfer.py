@@ -33,6 +33,7 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 MODES: dict[str, type[Settings]] = {name: mode.settings for name, mode in JOB_MODES.items()}
+CLIP_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"})
 FRAME_LINES_EVERY = 1.0
 """Seconds between two progress lines of a clip."""
 
@@ -179,14 +180,15 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def _is_clip(path: str) -> bool:
-    """A file that is no image Pillow reads, but holds a video stream."""
+    """A file that is no image Pillow reads, but holds a video stream (or is named like a
+    clip, so that a damaged one is told what is wrong with it as a clip)."""
     try:
         check_image(path)
         return False
     except ImageError:
         from nst.video import is_clip
 
-        return is_clip(path)
+        return is_clip(path) or Path(path).suffix.lower() in CLIP_SUFFIXES
 
 
 def _job(args: argparse.Namespace, mode: str, settings: Settings) -> Any:
