@@ -307,6 +307,18 @@ def test_a_variable_frame_rate_keeps_every_frames_time(tmp_path, style):
     assert times == pytest.approx([s / 1000 for s in stamps], abs=2e-3)
 
 
+def test_a_clip_that_starts_late_comes_back_starting_at_zero_with_its_sound(tmp_path, style):
+    clip = write_clip(tmp_path / "in.ts", pan(24), audio_seconds=2.0)  # MPEG-TS starts at 1.4 s
+    with av.open(str(clip)) as container:
+        assert container.streams.video[0].start_time > 0
+    events = paint(clip, style, size=96)
+    _, times, _ = decoded(events[-1].result.data, tmp_path)
+    assert times == pytest.approx([i / RATE for i in range(24)], abs=2e-3)
+    sound = [data for _, data in audio_packets(tmp_path / "result.mp4")]
+    adts = 7  # MPEG-TS frames each AAC packet with a header that MP4 keeps elsewhere
+    assert sound == [data[adts:] for _, data in audio_packets(clip)]
+
+
 def test_a_phone_clip_stored_sideways_is_painted_upright(tmp_path, style):
     frames = [np.zeros((64, 96, 3), np.uint8) for _ in range(4)]
     for frame in frames:

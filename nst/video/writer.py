@@ -1,11 +1,11 @@
 """The painted clip as an H.264 MP4 that browsers play, with the input's audio copied.
 
-Each frame is written at its input timestamp in the input's time base, so the
-frame rate, variable or not, and the duration are the clip's own. The audio
-packets are copied as they are (no re-encoding) and held back until the video
-has reached their time: a clip cut short (Stop, a cap) ends its sound with its
-last frame. The moov atom goes first (``faststart``), so a page can play the
-file while it downloads.
+Each frame is written at its input timestamp in the input's time base, moved so that
+the clip starts at 0 (the sound moved alike), so the frame rate, variable or not, and
+the duration are the clip's own. The audio packets are copied as they are (no
+re-encoding) and held back until the video has reached their time: a clip cut short
+(Stop, a cap) ends its sound with its last frame. The moov atom goes first
+(``faststart``), so a page can play the file while it downloads.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class ClipWriter:
             self._first = pts
         self._last = pts
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-        frame.pts, frame.time_base = pts, self._time_base
+        frame.pts, frame.time_base = pts - self._first, self._time_base
         self._mux(self._video.encode(frame))
         self.end = float((pts - self._first + self._step) * self._time_base)
         self._release(float(pts * self._time_base))
@@ -120,9 +120,14 @@ class ClipWriter:
             raise NSTError(f"The painted clip could not be written ({error}).") from None
 
     def _release(self, until: float | None) -> None:
-        """Mux the held audio packets that start before ``until`` seconds (None: all)."""
+        """Mux the held audio packets that start before ``until`` seconds (None: all), moved
+        as the video was, so that the clip starts at 0."""
+        origin = float(self._first * self._time_base)
         while self._held and (until is None or _seconds(self._held[0]) < until):
             packet = self._held.popleft()
+            shift = round(origin / packet.time_base)
+            packet.pts = None if packet.pts is None else packet.pts - shift
+            packet.dts = None if packet.dts is None else packet.dts - shift
             packet.stream = self._audio
             self._container.mux(packet)
 
