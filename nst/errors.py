@@ -18,6 +18,10 @@ class ImageError(InputError):
     """An image cannot be read, or is too small, too large or too thin."""
 
 
+class VideoError(InputError):
+    """A clip cannot be read, has no frames, or its frames are too small or too large."""
+
+
 class ModelUnavailableError(NSTError, RuntimeError):
     """Model weights could not be found, downloaded or read."""
 

@@ -98,15 +98,23 @@ def make_request(
 ) -> JobRequest:
     """A request from what a front end was handed; a mask becomes regions here, once.
 
-    The regions are made at the result's size (the photo, upright, at the
-    output size), from the header alone for the photo; with one style a mask
-    has nothing to split and is left out.
+    The regions are made at the result's size (the photo, or a clip's frames,
+    upright, at the output size), from the header alone for a photo; with one
+    style a mask has nothing to split and is left out.
     """
     regions = None
     if mask is not None and len(styles) == 2:
-        shape = fitted_shape(check_image(content).upright, settings.size)
+        shape = _result_shape(mode, content, settings)
         regions = job_regions(mask, shape, settings.style_mix, settings.mask_feather)
     return JobRequest(mode, content, tuple(styles), settings, regions, tuple(names))
+
+
+def _result_shape(mode: str, content: ImageSource, settings: Settings) -> tuple[int, int]:
+    if mode == "video":
+        from nst.video.probe import probe_clip  # PyAV is loaded for clips alone
+
+        return probe_clip(content).output_shape(settings.size)
+    return fitted_shape(check_image(content).upright, settings.size)
 
 
 def image_result(request: JobRequest, image: np.ndarray, **facts: Any) -> Result:

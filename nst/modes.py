@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nst.errors import InputError
 from nst.parameters import Settings
-from nst.settings import ClassicSettings, FastSettings
+from nst.settings import ClassicSettings, FastSettings, VideoSettings
 
 if TYPE_CHECKING:
     from nst.jobs import Job, JobRequest
@@ -28,9 +28,10 @@ class Mode:
     job: str
     """``module:Class`` of the job; the class is made with the request alone."""
 
-    def make(self, request: JobRequest) -> Job:
+    def make(self, request: JobRequest, **collaborators: Any) -> Job:
+        """The job, its inputs checked; ``collaborators`` are its class's own (a fast model)."""
         module, name = self.job.split(":")
-        return getattr(import_module(module), name)(request)
+        return getattr(import_module(module), name)(request, **collaborators)
 
 
 MODES = {
@@ -38,6 +39,7 @@ MODES = {
     for mode in (
         Mode("classic", ClassicSettings, "nst.classic.transfer:ClassicJob"),
         Mode("fast", FastSettings, "nst.fast.transfer:FastJob"),
+        Mode("video", VideoSettings, "nst.video.job:VideoJob"),
     )
 }
 

@@ -194,6 +194,28 @@ class ClassicSettings(Settings, StyleMix):
         return self.content_weight, style, self.tv_weight * style
 
 
+def _strength() -> Any:
+    return parameter(
+        1.0,
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        label="Strength",
+        help="0: the photo as it is, 1: full style.",
+    )
+
+
+def _brush_size() -> Any:
+    return parameter(
+        1.0,
+        low=0.5,
+        high=2.0,
+        step=0.05,
+        label="Brush size",
+        help="Size of the painted strokes, the same at any output size: 0.5 fine, 2 bold.",
+    )
+
+
 @dataclass(frozen=True)
 class FastSettings(Settings, StyleMix):
     """Parameters of a one-pass (Magenta) transfer."""
@@ -207,21 +229,50 @@ class FastSettings(Settings, StyleMix):
         label="Output size",
         help="Longest side of the result in pixels; the aspect ratio is kept.",
     )
-    strength: float = parameter(
-        1.0,
-        low=0.0,
-        high=1.0,
-        step=0.05,
-        label="Strength",
-        help="0: the photo as it is, 1: full style.",
-    )
+    strength: float = _strength()
     preserve_colors: bool = _preserve_colors()
-    brush_size: float = parameter(
-        1.0,
-        low=0.5,
-        high=2.0,
-        step=0.05,
-        label="Brush size",
-        help="Size of the painted strokes, the same at any output size: 0.5 fine, 2 bold.",
-    )
+    brush_size: float = _brush_size()
     mask_feather: float = _mask_feather()
+
+
+@dataclass(frozen=True)
+class VideoSettings(Settings, StyleMix):
+    """Parameters of a clip painted in fast mode, frame by frame: the fast ones that apply
+    to a clip, steadying, and the longest clip a job takes (a shared host lowers it)."""
+
+    style_mix: float = _style_mix()
+    size: int = parameter(
+        854,
+        low=16,
+        high=1920,
+        step=2,
+        label="Output size",
+        help="Longest side of the clip in pixels (854: 480p); the aspect ratio is kept.",
+    )
+    strength: float = _strength()
+    preserve_colors: bool = _preserve_colors()
+    brush_size: float = _brush_size()
+    mask_feather: float = _mask_feather()
+    steady: bool = parameter(
+        True,
+        label="Steady",
+        help="Carry the painting along with the motion where it can be followed, against flicker.",
+    )
+    max_seconds: float = parameter(
+        60.0,
+        low=1.0,
+        high=600.0,
+        step=1.0,
+        group="advanced",
+        label="Longest clip (s)",
+        help="Seconds painted at most: a longer clip is painted from its start up to here.",
+    )
+    max_frames: int = parameter(
+        1800,
+        low=1,
+        high=36_000,
+        step=1,
+        group="advanced",
+        label="Most frames",
+        help="Frames painted at most: a clip with more is painted from its start up to here.",
+    )

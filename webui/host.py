@@ -6,7 +6,7 @@ and the Python API, which run on the user's own machine, do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nst import config
 from nst.settings import ClassicSettings
@@ -14,6 +14,10 @@ from nst.settings import ClassicSettings
 CPU_CLASSIC_CAPS = {"size": 512, "iterations": 300}
 """Classic mode's output size and steps on a host without a GPU: a job stays within minutes."""
 GPU_CLASSIC_CAPS = {"size": 1536, "iterations": 2000}
+CPU_VIDEO_CAPS = {"size": 854, "max_seconds": 20, "max_frames": 600}
+"""A clip on a host without a GPU: 480p, 20 s (600 frames at 30 per second), about a minute of
+painting at 6 frames per second."""
+GPU_VIDEO_CAPS = {"size": 1920, "max_seconds": 60, "max_frames": 1800}
 
 
 @dataclass(frozen=True)
@@ -25,18 +29,26 @@ class HostCaps:
 
     classic: dict[str, int]
     gpu: bool
+    video: dict[str, float] = field(default_factory=dict)
 
-    def of(self, mode: str) -> dict[str, int]:
+    def of(self, mode: str) -> dict[str, float]:
         """The caps of one mode's parameters (none for a mode this host does not cap)."""
-        return self.classic if mode == "classic" else {}
+        return {"classic": self.classic, "video": self.video}.get(mode, {})
 
     def note(self) -> str:
         """One line telling the user about the caps and how to change them."""
         device = "GPU" if self.gpu else "CPU"
+        video = self.video
+        clips = (
+            f" Clips are painted at up to {video['size']} px, {video['max_seconds']:g} s and "
+            f"{video['max_frames']} frames."
+            if video
+            else ""
+        )
         return (
             f"On this {device} host classic mode is capped at {self.classic['size']} px and "
             f"{self.classic['iterations']} steps; set `{config.MAX_CLASSIC_SIZE.name}` and "
-            f"`{config.MAX_ITERATIONS.name}` before starting the app to change that."
+            f"`{config.MAX_ITERATIONS.name}` before starting the app to change that.{clips}"
         )
 
 
@@ -57,7 +69,8 @@ def host_caps() -> HostCaps:
         cap = variable.integer() if variable.is_set() else defaults[name]
         low, high = ClassicSettings.parameter(name).bounds()
         classic[name] = int(min(max(cap, low), high))
-    return HostCaps(classic=classic, gpu=gpu)
+    video = dict(GPU_VIDEO_CAPS if gpu else CPU_VIDEO_CAPS)
+    return HostCaps(classic=classic, gpu=gpu, video=video)
 
 
 def upload_lifetime_seconds() -> int:

@@ -10,7 +10,7 @@ whatever the model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -36,6 +36,22 @@ class FastModel(ABC):
         ``shares`` (one per style) sum to 1. A model that can mixes ``strength``
         into the style itself here; the rest is the photo blend of :meth:`painted_weight`.
         """
+
+    def painter(
+        self,
+        styles: Sequence[np.ndarray],
+        shares: Sequence[float],
+        strength: float,
+        photo: np.ndarray,
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """:meth:`paint` for many pictures in one look, such as a clip's frames.
+
+        A model that can works out the look once (the style embeddings, and
+        ``photo``'s own where ``strength`` mixes it in), so each picture costs one
+        pass and every picture gets exactly the same look. By default each call
+        paints from scratch.
+        """
+        return lambda content: self.paint(content, styles, shares, strength)
 
     @abstractmethod
     def painted_weight(self, strength: float) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,14 +94,25 @@ class TFLiteModel(FastModel):
         shares: Sequence[float],
         strength: float,
     ) -> np.ndarray:
+        return self.painter(styles, shares, strength, content)(content)
+
+    def painter(
+        self,
+        styles: Sequence[np.ndarray],
+        shares: Sequence[float],
+        strength: float,
+        photo: np.ndarray,
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """One embedding for every picture: the styles' mix, and ``photo``'s own below
+        full strength."""
         embedding = sum(
             share * self.style_embedding(style)
             for style, share in zip(styles, shares, strict=True)
             if share > 0
         )
         if strength < 1:
-            embedding = strength * embedding + (1 - strength) * self.style_embedding(content)
-        return self.transfer(content, embedding)
+            embedding = strength * embedding + (1 - strength) * self.style_embedding(photo)
+        return lambda content: self.transfer(content, embedding)
 
     def painted_weight(self, strength: float) -> float:
         """s(2 − s): with the embedding mix, the distance from the photo grows in roughly

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -13,8 +13,17 @@ from nst.errors import NSTError, StoppedError
 from nst.events import Done, Failed, Stopped, Working
 from nst.fast import brush, budget
 from nst.fast.network import FastModel
+from nst.fast.pixels import padded_shape
 from nst.fast.sources import load_fast_model
-from nst.images import ImageSource, check_image, check_longest_side, fit_longest_side
+from nst.fast.upsample import detail_amount, upsample
+from nst.images import (
+    ImageSource,
+    check_image,
+    check_longest_side,
+    fit_longest_side,
+    fitted_shape,
+    resize_to,
+)
 from nst.jobs import JobRequest, image_result, make_request
 from nst.regions import fit_share
 from nst.scheduler import STOPPED_BEFORE_START, LocalLine, Scheduler
@@ -119,7 +128,8 @@ def _render(
     settings: FastSettings,
     share: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Paint at the brush's working size, then take it to the output size (:mod:`.brush`).
+    """One picture, painted at the brush's working size (a bold brush twice: :mod:`.brush`)
+    and taken to the output size guided by the photo.
 
     Strength 0 is the photo at the output size, and runs no network. With a
     region map (``share``: style 1's share per output pixel) each region is
@@ -135,11 +145,13 @@ def _render(
         settings.brush_size,
         budget.available_bytes(),
     )
+    looks = _looks(styles, shares, settings.style_mix, share is not None)
 
     def paint(small: np.ndarray) -> np.ndarray:
+        paintings = [model.paint(small, *look, settings.strength) for look in looks]
         if share is None:
-            return model.paint(small, styles, shares, settings.strength)
-        return _paint_regions(model, small, styles, settings, fit_share(share, small.shape[:2]))
+            return paintings[0]
+        return _blend_regions(paintings, fit_share(share, small.shape[:2]), settings.style_mix)
 
     weight = model.painted_weight(settings.strength)
     result = brush.render(paint, content, photo, settings.brush_size, weight)
@@ -148,30 +160,109 @@ def _render(
     return result
 
 
-def _paint_regions(
-    model: FastModel,
-    content: np.ndarray,
-    styles: list[np.ndarray],
-    settings: FastSettings,
-    share: np.ndarray,
-) -> np.ndarray:
+Look = tuple[list[np.ndarray], Sequence[float]]
+"""Styles and their shares: one look the network paints a whole picture in."""
+
+
+def _looks(
+    styles: list[np.ndarray], shares: Sequence[float], mix: float, regional: bool
+) -> list[Look]:
+    """The looks a picture is painted in: the blend, or for regions style 1, style 2 and the
+    mix (unless the mix is one of them), blended per pixel by :func:`_blend_regions`."""
+    if not regional:
+        return [(styles, shares)]
+    looks: list[Look] = [(styles[:1], (1.0,)), (styles[1:], (1.0,))]
+    if mix not in (0.0, 1.0):
+        looks.append((styles, (mix, 1.0 - mix)))
+    return looks
+
+
+Adjust = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``adjust(painting, small)``: a float painting changed before the photo's detail is added
+(a clip's steadying), given the network's uint8 input ``small``."""
+
+
+class Renderer:
+    """Renders pictures of one size in one look, the look worked out once.
+
+    A clip is many pictures of one size, so the style embeddings, the region
+    map at the working size and the memory check are done once, from the first
+    frame, and each frame costs one network pass (three with regions) and the
+    upsampling: painted at the brush's working size (once, even for a bold
+    brush, which paints a still twice), then upsampled guided by the photo to
+    the output size. Strength 0 is the photo at the output size, and runs no network.
+    With a region map (``share``: style 1's share per output pixel) each region
+    is painted in its own style.
+    """
+
+    def __init__(
+        self,
+        model: FastModel,
+        styles: list[np.ndarray],
+        shares: Sequence[float],
+        settings: FastSettings,
+        first: np.ndarray,
+        share: np.ndarray | None = None,
+        shape: tuple[int, int] | None = None,
+    ) -> None:
+        """``shape`` is the output's (height, width): by default ``first``'s at longest side
+        ``settings.size`` (a clip's is even on both sides, as H.264 needs)."""
+        check_longest_side(first, settings.size)
+        self.model = model
+        self.settings = settings
+        self.shape = shape or fitted_shape(first.shape[:2], settings.size)
+        self.working = brush.working_size(settings.brush_size)
+        self.small_shape = fitted_shape(first.shape[:2], self.working)
+        self.amount = detail_amount(self.working, max(self.shape), max(first.shape[:2]))
+        self.weight = model.painted_weight(settings.strength)
+        if settings.strength == 0:
+            return
+        budget.check_memory(
+            padded_shape(*self.small_shape),
+            self.shape,
+            settings.brush_size,
+            budget.available_bytes(),
+        )
+        small = resize_to(first, *self.small_shape)
+        self.share = None if share is None else fit_share(share, self.small_shape)
+        looks = _looks(styles, shares, settings.style_mix, share is not None)
+        self.painters = [model.painter(*look, settings.strength, small) for look in looks]
+
+    def __call__(self, content: np.ndarray, adjust: Adjust | None = None) -> np.ndarray:
+        """``content`` (the first picture's size and aspect) rendered: uint8 at :attr:`shape`."""
+        photo = resize_to(content, *self.shape)
+        if self.settings.strength == 0:
+            return photo
+        small = resize_to(content, *self.small_shape)
+        paintings = [paint(small) for paint in self.painters]
+        if self.share is None:
+            painted = paintings[0]
+        else:
+            painted = _blend_regions(paintings, self.share, self.settings.style_mix)
+        if adjust is not None:
+            painted = adjust(painted, small)
+        result = upsample(painted, small, photo, self.amount, self.weight)
+        if self.settings.preserve_colors:
+            result = keep_content_colors(result, photo)
+        return result
+
+
+def _blend_regions(paintings: list[np.ndarray], share: np.ndarray, mix: float) -> np.ndarray:
     """Style 1 where ``share`` is 1, style 2 where it is 0, the plain mix where it is the mix.
 
     The models take one style for the whole picture (the TFLite network's style
     input is a single vector, and it sets each layer's normalisation for the
-    whole image), so each region's look is painted whole and the paintings are
-    blended per pixel: piecewise linearly in the share, through the three
-    paintings. All three show the same photo, so a feathered seam has no halo,
-    and unpainted areas look exactly as without a mask.
+    whole image), so each region's look is painted whole (``paintings``: style 1,
+    style 2, then the mix unless it is one of them) and blended per pixel:
+    piecewise linearly in the share, through the three paintings. All three show
+    the same photo, so a feathered seam has no halo, and unpainted areas look
+    exactly as without a mask.
     """
-    mix = settings.style_mix
-    strength = settings.strength
-    first = model.paint(content, styles[:1], (1.0,), strength)
-    second = model.paint(content, styles[1:], (1.0,), strength)
+    first, second = paintings[:2]
     if mix in (0.0, 1.0):
         weight = share[..., None]
         return weight * first + (1.0 - weight) * second
-    middle = model.paint(content, styles, (mix, 1.0 - mix), strength)
+    middle = paintings[2]
     above = np.clip((share - mix) / (1.0 - mix), 0.0, 1.0)[..., None]
     below = np.clip(share / mix, 0.0, 1.0)[..., None]
     upper = above * first + (1.0 - above) * middle
