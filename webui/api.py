@@ -41,8 +41,12 @@ PROGRESS_PARAMETER = inspect.Parameter(
     default=gr.Progress(),
     annotation=gr.Progress,
 )
-IMAGE_DOCS = """    content: The photo to repaint (a file path or URL).
-    style_1: The first style image.
+CONTENT_DOCS = {
+    "classic": "The photo to repaint (a file path or URL).",
+    "fast": "The photo to repaint (a file path or URL).",
+    "video": "The clip to repaint (MP4, MOV, WebM…; a file path or URL).",
+}
+STYLE_DOCS = """    style_1: The first style image.
     style_2: An optional second style image."""
 MASK_DOCS = """    mask: Optional, with two styles: where each goes. White is style 1, black
         style 2, grey a mix; or the painter's red (style 1) and blue (style 2) strokes."""
@@ -52,7 +56,11 @@ SUMMARIES = {
     "when the job is done or stopped.",
     "fast": "Fast (one-pass Magenta) transfer, streaming (image, status, PNG file): its place "
     "in line while it waits, then the result.",
+    "video": "A clip repainted in fast mode, streaming (the last frame painted, status, MP4 "
+    "file): its place in line, each frame, then the clip with its rate and sound kept.",
 }
+MODES_SERVED = ("classic", "fast", "video")
+"""The endpoints, in the order ``endpoints`` returns them."""
 
 
 def endpoint(
@@ -81,7 +89,8 @@ def endpoint(
     handler.__signature__ = signature  # type: ignore[attr-defined]
     handler.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
     docs = MODES[mode].settings.docs()
-    handler.__doc__ = f"{summary}\n\nArgs:\n{IMAGE_DOCS}\n{docs}\n{MASK_DOCS}\n"
+    content = f"    content: {CONTENT_DOCS[mode]}"
+    handler.__doc__ = f"{summary}\n\nArgs:\n{content}\n{STYLE_DOCS}\n{docs}\n{MASK_DOCS}\n"
     return handler
 
 
@@ -110,8 +119,8 @@ def api_values(
             return
 
 
-def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The ``/classic`` and ``/fast`` handlers, within this host's caps."""
+def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], ...]:
+    """The ``/classic``, ``/fast`` and ``/video`` handlers, within this host's caps."""
 
     def runner(mode: str) -> Callable[..., Iterator[Any]]:
         def run(inputs: Inputs, values: dict[str, Any], progress: Any, cancel: Any) -> Any:
@@ -120,6 +129,4 @@ def endpoints(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
         return run
 
-    return tuple(  # type: ignore[return-value]
-        endpoint(mode, mode, SUMMARIES[mode], runner(mode)) for mode in ("classic", "fast")
-    )
+    return tuple(endpoint(mode, mode, SUMMARIES[mode], runner(mode)) for mode in MODES_SERVED)

@@ -14,7 +14,7 @@ import gradio as gr
 
 from nst.events import FINAL, Failed, Progress, Working
 from nst.regions import read_mask
-from webui.api import endpoint
+from webui.api import MODES_SERVED, endpoint
 from webui.host import HostCaps
 from webui.presenters import (
     STARTING,
@@ -62,6 +62,23 @@ def page_view(
         )
 
 
+def clip_view(events: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    """A clip's events as the Video tab's outputs: (frame, status, clip, download)."""
+    frame = None
+    for event in events:
+        if isinstance(event, Failed):
+            yield frame, page_status(event.words()), None, download(None)
+            raise gr.Error(html.escape(_headline(event.message)), duration=TOAST_SECONDS)
+        frame = (
+            getattr(event, "image", None) if getattr(event, "image", None) is not None else frame
+        )
+        result = getattr(event, "result", None)
+        clip = save_result(result) if result is not None else None
+        steps = None if isinstance(event, FINAL) else getattr(event, "steps", None)
+        status = page_status(event.words(), steps, isinstance(event, Working))
+        yield frame, status, clip, download(clip)
+
+
 def _mask(png: str | None, inputs: Inputs, values: dict[str, Any]) -> Any:
     """The painted regions as a mask file, offered beside a result painted with them."""
     if png is None or inputs.mask is None:
@@ -76,20 +93,22 @@ def _headline(message: str) -> str:
     return f"{first}." if dot and rest else message
 
 
-def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The page's own classic and fast handlers (not in the API), within this host's caps."""
+def page_handlers(caps: HostCaps) -> tuple[Callable[..., Any], ...]:
+    """The page's own classic, fast and video handlers (not in the API), within the caps."""
 
     def runner(mode: str) -> Callable[..., Iterator[Any]]:
         def run(inputs: Inputs, values: dict[str, Any], _progress: Any, cancel: Any) -> Any:
+            if mode == "video":  # a clip has no painter: its regions come from a mask file
+                return clip_view(job_events(mode, inputs, values, caps, cancel))
             inputs = inputs._replace(mask=painted_strokes(inputs.mask))
             events = job_events(mode, inputs, values, caps, cancel)
             return page_view(events, inputs, values, costs=mode == "classic")
 
         return run
 
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         endpoint(f"{mode}_page", mode, f"{mode.title()} transfer on the page.", runner(mode))
-        for mode in ("classic", "fast")
+        for mode in MODES_SERVED
     )
 
 

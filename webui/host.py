@@ -35,20 +35,24 @@ class HostCaps:
         """The caps of one mode's parameters (none for a mode this host does not cap)."""
         return {"classic": self.classic, "video": self.video}.get(mode, {})
 
+    @property
+    def device(self) -> str:
+        return "GPU" if self.gpu else "CPU"
+
     def note(self) -> str:
-        """One line telling the user about the caps and how to change them."""
-        device = "GPU" if self.gpu else "CPU"
-        video = self.video
-        clips = (
-            f" Clips are painted at up to {video['size']} px, {video['max_seconds']:g} s and "
-            f"{video['max_frames']} frames."
-            if video
-            else ""
-        )
+        """One line telling the user about classic mode's caps and how to change them."""
         return (
-            f"On this {device} host classic mode is capped at {self.classic['size']} px and "
-            f"{self.classic['iterations']} steps; set `{config.MAX_CLASSIC_SIZE.name}` and "
-            f"`{config.MAX_ITERATIONS.name}` before starting the app to change that.{clips}"
+            f"On this {self.device} host classic mode is capped at {self.classic['size']} px "
+            f"and {self.classic['iterations']} steps; set `{config.MAX_CLASSIC_SIZE.name}` and "
+            f"`{config.MAX_ITERATIONS.name}` before starting the app to change that."
+        )
+
+    def video_note(self) -> str:
+        """One line telling the user how long and large a clip this host paints."""
+        video = self.video
+        return (
+            f"On this {self.device} host a clip is painted at up to {video['size']} px, "
+            f"for its first {video['max_seconds']:g} s and at most {video['max_frames']} frames."
         )
 
 

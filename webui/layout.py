@@ -13,7 +13,7 @@ import gradio as gr
 
 from nst import config
 from nst.regions import BRUSH_COLOURS
-from nst.settings import ClassicSettings, FastSettings
+from nst.settings import ClassicSettings, FastSettings, VideoSettings
 from webui import DESCRIPTION, TITLE
 from webui.controls import mode_controls, shared_controls
 from webui.gallery import PHOTOS_DIR, GalleryItem, example_rows, load_gallery, styles_dir
@@ -124,6 +124,28 @@ def _modes(page: Page, caps: HostCaps) -> None:
         with gr.Tab("Fast: one pass") as page.fast_tab:
             page.fast_settings = mode_controls(FastSettings, caps.of("fast"), page.shared)
             page.fast_button = gr.Button("Launch", variant="primary", elem_id="fast-launch")
+        with gr.Tab("Video: a clip in one pass", elem_id="video-tab") as page.video_tab:
+            _video(page, caps)
+
+
+def _video(page: Page, caps: HostCaps) -> None:
+    """A clip in, its controls and Launch; the frame being painted, then the clip to play."""
+    page.clip = gr.Video(
+        label="Clip (MP4, MOV, WebM…)",
+        sources=["upload"],
+        format=None,  # kept as sent: the job reads any container PyAV reads
+        height=240,
+        elem_id="clip",
+    )
+    page.video_settings = mode_controls(VideoSettings, caps.of("video"), page.shared)
+    gr.Markdown(caps.video_note(), elem_classes="caps-note")
+    page.video_button = gr.Button("Launch", variant="primary", elem_id="video-launch")
+    page.frame = gr.Image(
+        label="Frame being painted", type="numpy", format="jpeg", interactive=False, height=240
+    )
+    page.player = gr.Video(
+        label="Painted clip", format=None, interactive=False, height=320, elem_id="player"
+    )
 
 
 def _outputs(page: Page) -> None:
@@ -140,8 +162,7 @@ def _outputs(page: Page) -> None:
         elem_id="result",
     )
     page.download = gr.DownloadButton(
-        "Download full-size PNG (settings in its metadata)",
-        label="Result file",
+        "Download the result: full size, its settings in its metadata",
         interactive=False,
         elem_id="download",
     )

@@ -25,6 +25,12 @@ class Page:
     fast_tab: Any = None
     fast_settings: list[Any] | None = None
     fast_button: Any = None
+    video_tab: Any = None
+    clip: Any = None
+    video_settings: list[Any] | None = None
+    video_button: Any = None
+    frame: Any = None
+    player: Any = None
     status: Any = None
     slider: Any = None
     download: Any = None

@@ -36,15 +36,21 @@ def connect(demo: gr.Blocks, page: Page, caps: HostCaps, items: list[GalleryItem
 
 def _api(page: Page, caps: HostCaps) -> None:
     """The API's events have no trigger on the page: clients (and MCP) call them by name."""
-    classic, fast = endpoints(caps)
-    for handler, settings, outputs in (
-        (classic, page.classic_settings, [page.result, page.status, page.plot, page.download]),
-        (fast, page.fast_settings, [page.result, page.status, page.download]),
+    classic, fast, video = endpoints(caps)
+    for handler, content, settings, outputs in (
+        (
+            classic,
+            page.content,
+            page.classic_settings,
+            [page.result, page.status, page.plot, page.download],
+        ),
+        (fast, page.content, page.fast_settings, [page.result, page.status, page.download]),
+        (video, page.clip, page.video_settings, [page.result, page.status, page.download]),
     ):
         gr.on(
             [],
             handler,
-            inputs=[*page.images, *settings, page.mask],
+            inputs=[content, page.style_1, page.style_2, *settings, page.mask],
             outputs=outputs,
             api_name=handler.__name__,
             concurrency_id=TRANSFER,
@@ -53,7 +59,7 @@ def _api(page: Page, caps: HostCaps) -> None:
 
 def _transfers(page: Page, caps: HostCaps) -> None:
     """The page's Launch buttons; their progress shows in the status line, not an overlay."""
-    classic, fast = page_handlers(caps)
+    classic, fast, video = page_handlers(caps)
     downloads = [page.download, page.mask_download]
     shown: dict[str, Any] = {
         "concurrency_id": TRANSFER,
@@ -75,6 +81,12 @@ def _transfers(page: Page, caps: HostCaps) -> None:
             outputs=[*outputs, *downloads],
             **shown,
         ).failure(after_failure, inputs=page.status, outputs=page.status, **PRIVATE)
+    page.video_button.click(launching, outputs=page.status, **PRIVATE).then(
+        video,
+        inputs=[page.clip, page.style_1, page.style_2, *page.video_settings, page.mask],
+        outputs=[page.frame, page.status, page.player, page.download],
+        **shown,
+    ).failure(after_failure, inputs=page.status, outputs=page.status, **PRIVATE)
 
 
 def _stop(page: Page) -> None:
@@ -101,7 +113,11 @@ def _inputs(demo: gr.Blocks, page: Page, items: list[GalleryItem]) -> None:
         show_painter, inputs=page.content, outputs=[page.regions, page.painter], **PRIVATE
     )
     demo.unload(client_gone)
-    for tab, shows_costs in ((page.classic_tab, True), (page.fast_tab, False)):
+    for tab, shows_costs in (
+        (page.classic_tab, True),
+        (page.fast_tab, False),
+        (page.video_tab, False),
+    ):
         tab.select(partial(gr.update, visible=shows_costs), outputs=page.plot, **PRIVATE)
     page.gallery.select(
         gallery_picker(items), inputs=page.target, outputs=[page.style_1, page.style_2], **PRIVATE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -218,7 +219,7 @@ class Renderer:
         if settings.strength == 0:
             return
         budget.check_memory(
-            padded_shape(*self.small_shape),
+            math.prod(padded_shape(*self.small_shape)),
             self.shape,
             settings.brush_size,
             budget.available_bytes(),
