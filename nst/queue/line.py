@@ -37,7 +37,7 @@ from nst.scheduler import POLL_SECONDS, STOPPED_BEFORE_START, busy_error
 WATCH_S = 20
 """A job nobody has followed for this long is stopped by its worker (its front end is gone)."""
 WATCH_REFRESH_S = 5.0
-"""How often a front end says it still follows its job (and keeps its inputs alive)."""
+"""How often a front end says it still follows its job, and keeps the job's keys alive."""
 STATUS_EVERY_S = 2.0
 """How often a job with nothing to say is asked whether it still exists in RQ."""
 STOP_GRACE_S = 30.0
@@ -226,7 +226,8 @@ class _Follower:
     def _refresh(self) -> None:
         with self.connection.pipeline() as pipeline:
             pipeline.set(self.keys.watch, 1, ex=WATCH_S)
-            pipeline.expire(self.keys.request, lifetime())
+            for key in (self.keys.request, self.keys.events, self.keys.attempts):
+                pipeline.expire(key, lifetime())
             pipeline.execute()
 
     def _lost(self) -> bool:

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, worker_registration
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.serializers import JSONSerializer
@@ -78,6 +78,16 @@ class TransferWorker(SimpleWorker):
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return LOST_AFTER_S
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat; after a Redis restart, which forgot the worker, it registers again."""
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.connection.hexists(self.key, "birth"):
+            with self.connection.pipeline() as again:
+                again.hset(self.key, mapping=self.serialize())
+                again.expire(self.key, timeout or self.worker_ttl + 60)
+                worker_registration.register(self, again)
+                again.execute()
 
     def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
         beating = threading.Event()
