@@ -17,11 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
 from nst import config
 from nst.errors import InputError, NSTError
-from nst.metadata import result_metadata
+from nst.events import Done, Failed, Notice, Progress, Queued, Stopped
+from nst.jobs import Job, JobRequest, Result, make_request
 from nst.parameters import Parameter, Settings
 from nst.quiet import import_tensorflow
 from nst.settings import ClassicSettings, FastSettings
@@ -71,6 +70,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "black for style 2, grey a mix (or red and blue strokes, as the app's painter saves)",
     )
     parser.add_argument("--fast", action="store_true", help="one-pass fast mode (Magenta model)")
+    parser.add_argument(
+        "--queue",
+        default=config.QUEUE_URL.text() or None,
+        help="a shared job queue's Redis URL: its workers run the job "
+        f"(default: ${config.QUEUE_URL.name}; unset, the job runs here)",
+    )
     parser.add_argument(
         "--fast-model",
         default=argparse.SUPPRESS,
@@ -147,38 +152,48 @@ def _settings(args: argparse.Namespace, mode: str) -> Settings:
     return settings(**values)
 
 
-def _classic(
-    args: argparse.Namespace, settings: ClassicSettings
-) -> tuple[np.ndarray, dict[str, Any]]:
-    from nst.classic import stylize
-    from nst.events import Queued
+def _job(args: argparse.Namespace, request: JobRequest) -> Job | JobRequest:
+    """The request, or a fast job on the model ``--fast-model`` names (a local run's choice)."""
+    model = getattr(args, "fast_model", None)
+    if request.mode != "fast" or model is None or args.queue:
+        return request
+    from nst.fast import load_fast_model
+    from nst.fast.transfer import FastJob
+
+    return FastJob(request, load_fast_model(model))
+
+
+def _run(args: argparse.Namespace, request: JobRequest) -> Result:
+    """Run the job through the line (here, or the shared queue), printing its progress.
+
+    Ctrl-C stops a classic job between steps; the last image is still the result.
+    """
+    from nst.queue import open_line
 
     cancel = threading.Event()
-    last = None
     previous_handler = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        job = stylize(args.content, args.style, settings, mask=args.mask, cancel=cancel)
-        for event in job:
+        for event in open_line(args.queue).submit(_job(args, request), cancel):
             if isinstance(event, Queued):
                 print(f"waiting for the device: {event.position} job(s) ahead", flush=True)
-                continue
-            last = event
-            print(event.summary(), flush=True)
+            elif isinstance(event, Notice):
+                print(event.words(), flush=True)
+            elif isinstance(event, Progress):
+                print(event.summary(), flush=True)
+            elif isinstance(event, Failed):
+                raise event.error or NSTError(event.message)
+            elif isinstance(event, Done | Stopped):
+                if isinstance(event.last, Progress):
+                    print(event.last.summary(), flush=True)
+                if event.result is None:
+                    raise InputError("Stopped before the first step: nothing to save.")
+                if isinstance(event, Stopped):
+                    print("stopped: saving the last image", file=sys.stderr)
+                    args.interrupted = True
+                return event.result
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-    if last is None:
-        raise InputError("Stopped before the first step: nothing to save.")
-    if last.state == "stopped":
-        print("stopped: saving the last image", file=sys.stderr)
-        args.interrupted = True
-    return last.image, last.facts()
-
-
-def _fast(args: argparse.Namespace, settings: FastSettings) -> np.ndarray:
-    from nst.fast import stylize_fast
-
-    model = getattr(args, "fast_model", None)
-    return stylize_fast(args.content, args.style, settings, mask=args.mask, model=model)
+    raise NSTError("The job ended without a result.")
 
 
 def run_transfer(argv: Sequence[str]) -> int:
@@ -196,20 +211,15 @@ def run_transfer(argv: Sequence[str]) -> int:
     try:
         settings = _settings(args, mode)
         import_tensorflow()  # now that the arguments are good, and quietly
-        extra: dict[str, Any] = {}
-        if args.fast:
-            image = _fast(args, settings)
-        else:
-            image, extra = _classic(args, settings)
-        from nst.images import save_png
-
-        metadata = result_metadata(mode, args.content, args.style, settings, args.mask, **extra)
-        save_png(image, output, metadata)
+        request = make_request(mode, args.content, args.style, settings, args.mask)
+        result = _run(args, request)
+        result.save(output)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except NSTError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"saved {output} ({image.shape[1]}×{image.shape[0]})")
+    height, width = result.image.shape[:2]
+    print(f"saved {output} ({width}×{height})")
     return EXIT_INTERRUPTED if args.interrupted else 0
