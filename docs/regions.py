@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from nst.fast import stylize_fast  # noqa: E402
 from nst.images import fit_longest_side, load_image  # noqa: E402
-from nst.masks import BRUSH_COLOURS  # noqa: E402
+from nst.regions import BRUSH_COLOURS  # noqa: E402
 from nst.settings import FastSettings  # noqa: E402
 
 PHOTO = REPO / "assets" / "photos" / "cat.jpg"
