@@ -71,7 +71,7 @@ class RedisLine:
         try:
             request = portable(job.request if not isinstance(job, JobRequest) else job)
             make_job(request)
-            self._check_room(ahead=self.jobs_ahead())
+            self._check_room()
             yield from self._follow(request, cancel)
         except UNREACHABLE as error:
             failure = unavailable(self.url, error)
@@ -91,8 +91,13 @@ class RedisLine:
             waiting, running = pipeline.execute()
         return None if waiting is None else waiting + running
 
-    def _check_room(self, ahead: int | None) -> None:
-        if self.max_waiting is None or ahead is None:
+    def _check_room(self, job_id: str | None = None) -> None:
+        """Refuse the job (BusyError) if the jobs ahead of it fill every worker and
+        ``max_waiting`` places; ``job_id`` None asks for a job not in line yet."""
+        if self.max_waiting is None:
+            return
+        ahead = self.jobs_ahead(job_id)
+        if ahead is None:
             return
         workers = Worker.count(connection=self.connection, queue=self.queue)
         if ahead >= self.max_waiting + workers:
@@ -104,7 +109,7 @@ class RedisLine:
         queued = self._enqueue(request, keys)
         ended = False
         try:
-            self._check_room(ahead=self.jobs_ahead(keys.job_id))  # two front ends at once
+            self._check_room(keys.job_id)  # two front ends at once
             for event in _Follower(self, keys, queued, cancel).events():
                 ended = isinstance(event, FINAL)
                 yield event
@@ -116,21 +121,23 @@ class RedisLine:
 
     def _enqueue(self, request: JobRequest, keys: JobKeys) -> RQJob:
         """Store the inputs (expiring) and put the job at the end of the line."""
-        with self.connection.pipeline() as pipeline:
+        with self.connection.pipeline() as pipeline:  # one round trip, one transaction
+            queued = self.queue.enqueue_call(  # first: RQ opens the transaction itself
+                run_job,
+                args=(keys.job_id,),
+                job_id=keys.job_id,
+                timeout=-1,
+                result_ttl=0,
+                failure_ttl=lifetime(),
+                retry=Retry(max=1, enqueue_at_front=True),
+                description=f"dual-nst {request.mode}",
+                pipeline=pipeline,
+            )
             pipeline.set(keys.watch, 1, ex=WATCH_S)
             pipeline.hset(keys.request, mapping=encode_request(request))
             pipeline.expire(keys.request, lifetime())
             pipeline.execute()
-        return self.queue.enqueue_call(
-            run_job,
-            args=(keys.job_id,),
-            job_id=keys.job_id,
-            timeout=-1,
-            result_ttl=0,
-            failure_ttl=lifetime(),
-            retry=Retry(max=1, enqueue_at_front=True),
-            description=f"dual-nst {request.mode}",
-        )
+        return queued
 
     def _leave(self, keys: JobKeys, queued: RQJob) -> None:
         """A job whose stream ended early: out of the line, or its worker told to stop."""

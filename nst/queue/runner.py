@@ -56,8 +56,11 @@ def run_job(job_id: str) -> None:
 
 
 def _events(connection: Redis, keys: JobKeys) -> Iterator[Any]:
-    attempts = connection.incr(keys.attempts)
-    connection.expire(keys.attempts, lifetime())
+    with connection.pipeline() as pipeline:
+        pipeline.incr(keys.attempts)
+        pipeline.expire(keys.attempts, lifetime())
+        pipeline.hgetall(keys.request)
+        attempts, _, fields = pipeline.execute()
     if attempts > 1:
         yield Notice(LOST_NOTICE)
     cancel = threading.Event()
@@ -65,7 +68,6 @@ def _events(connection: Redis, keys: JobKeys) -> Iterator[Any]:
         if cancel.is_set():
             yield Stopped(STOPPED_BEFORE_START)
             return
-        fields = connection.hgetall(keys.request)
         if not fields:
             yield Failed(EXPIRED)
             return
@@ -75,13 +77,11 @@ def _events(connection: Redis, keys: JobKeys) -> Iterator[Any]:
 def _guarded(fields: Mapping[bytes, bytes], cancel: threading.Event) -> Iterator[Any]:
     """The job's stream through this worker's line; a bug ends it with Failed, logged."""
     try:
-        try:
-            request = decode_request(fields, worker_caps())
-        except NSTError as error:
-            yield Failed(str(error), error)
-            return
+        request = decode_request(fields, worker_caps())
         with closing(LINE.submit(request, cancel)) as events:
             yield from events
+    except NSTError as error:  # the request failed this worker's checks
+        yield Failed(str(error), error)
     except Exception as error:
         LOG.exception("job failed on this worker")
         yield Failed(f"The worker failed unexpectedly ({type(error).__name__}); please try again.")
