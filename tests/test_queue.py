@@ -31,6 +31,7 @@ from rq.serializers import JSONSerializer
 from nst.events import Done, Failed, Notice, Progress, Queued, Stopped, Working
 from nst.jobs import make_request
 from nst.queue import open_line
+from nst.queue.runner import EVENTS_KEPT
 from nst.scheduler import LINE, STOPPED_BEFORE_START
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import REPO, wait_for
@@ -51,6 +52,7 @@ FRONT_END = """
 import sys, threading
 from nst.jobs import make_request
 from nst.queue import open_line
+from nst.queue.runner import EVENTS_KEPT
 from nst.settings import FastSettings
 line = open_line(sys.argv[1])
 photo, style = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
@@ -373,6 +375,9 @@ def test_stop_and_a_closed_stream_end_jobs_on_their_workers(line, redis_server: 
     while not isinstance(next(closed), Progress):
         pass
     stopped.first(Progress, timeout=180)
+    client = redis_server.client()
+    streams = list(client.scan_iter("dual-nst:job:*:events"))
+    assert len(streams) == 2 and all(client.xlen(key) <= EVENTS_KEPT for key in streams)
     asked = time.monotonic()
     stopped.cancel.set()
     end = stopped.final(timeout=60)
@@ -381,7 +386,7 @@ def test_stop_and_a_closed_stream_end_jobs_on_their_workers(line, redis_server: 
     assert end.result is not None and end.image.shape == (48, 64, 3)
     assert 0 < end.last.step < 300 and end.result.metadata["stopped_at"]["step"] == end.last.step
     closed.close()
-    queue = Queue("dual-nst", connection=redis_server.client())
+    queue = Queue("dual-nst", connection=client)
     wait_for(lambda: queue.started_job_registry.get_job_count(cleanup=False) == 0, timeout=30)
 
 
