@@ -85,3 +85,16 @@ def test_bad_input_exits_2_with_one_line(tmp_path, images, args, words):
     assert len(lines) == 1 and words in lines[0].lower(), result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_worker_needs_a_queue_and_names_its_device(tmp_path, monkeypatch):
+    from nst.cli.worker import visible_devices
+
+    monkeypatch.delenv("NST_QUEUE_URL", raising=False)
+    result = nst("worker", cwd=tmp_path)
+    assert result.returncode == 2 and "--queue" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert visible_devices("GPU:1") == "1" and visible_devices("gpu:0") == "0"
+    assert visible_devices("CPU") == "-1"
+    with pytest.raises(ValueError, match="GPU:N"):
+        visible_devices("cuda")

@@ -49,7 +49,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="Neural style transfer with one or two styles at once. "
-        f"Also: '{prog} download [--check]' fetches or lists the models.",
+        f"Also: '{prog} download [--check]' fetches or lists the models; "
+        f"'{prog} worker --queue URL' runs jobs from a shared queue.",
         epilog=_environment_help(),
         formatter_class=_Formatter,
     )
