@@ -288,8 +288,7 @@ def job_keys(client) -> list[bytes]:
 # --- the same stream as the embedded line -----------------------------------------------
 
 
-def test_no_url_is_the_embedded_line_and_a_fast_job_paints_the_same_through_redis(line):
-    assert open_line(None) is LINE and open_line("") is LINE
+def test_a_fast_job_paints_the_same_through_redis_as_on_the_embedded_line(line):
     remote = Run(line, fast()).final()
     local = list(LINE.submit(fast()))[-1]
     assert isinstance(remote, Done) and isinstance(local, Done), remote.words()

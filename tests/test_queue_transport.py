@@ -23,8 +23,11 @@ from nst.events import (
     Working,
 )
 from nst.jobs import image_result, make_request
+from nst.queue import open_line
+from nst.queue.store import unavailable
 from nst.queue.transport import decode_request, encode_request, portable
 from nst.queue.wire import decode_event, encode_event
+from nst.scheduler import LINE
 from nst.settings import ClassicSettings, FastSettings
 
 CAPS = {"classic": {"size": 512, "iterations": 300}, "fast": {}}
@@ -137,3 +140,10 @@ def test_every_event_arrives_as_it_was_sent():
     assert stopped.result is None and stopped.words() == "Stopped before it started."
     frame = through(FrameProgress(3, 9, None, 1.0))
     assert frame.words() == FrameProgress(3, 9, None, 1.0).words()
+
+
+def test_no_url_is_the_embedded_line_and_a_password_stays_out_of_messages():
+    assert open_line(None) is LINE and open_line("") is LINE
+    error = unavailable("redis://painter:s3cret@queue.example:6380/2", ConnectionRefusedError())
+    assert str(error).startswith("The job queue is unavailable")
+    assert "queue.example:6380/2" in str(error) and "s3cret" not in str(error)
