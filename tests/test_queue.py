@@ -32,6 +32,7 @@ from nst.events import Done, Failed, Notice, Progress, Queued, Stopped, Working
 from nst.jobs import make_request
 from nst.queue import open_line
 from nst.queue.runner import EVENTS_KEPT
+from nst.queue.store import QUEUE_NAME
 from nst.scheduler import LINE, STOPPED_BEFORE_START
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import REPO, wait_for
@@ -53,6 +54,7 @@ import sys, threading
 from nst.jobs import make_request
 from nst.queue import open_line
 from nst.queue.runner import EVENTS_KEPT
+from nst.queue.store import QUEUE_NAME
 from nst.settings import FastSettings
 line = open_line(sys.argv[1])
 photo, style = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
@@ -385,7 +387,7 @@ def test_stop_and_a_closed_stream_end_jobs_on_their_workers(line, redis_server: 
     assert end.result is not None and end.image.shape == (48, 64, 3)
     assert 0 < end.last.step < 300 and end.result.metadata["stopped_at"]["step"] == end.last.step
     closed.close()
-    queue = Queue("dual-nst", connection=client)
+    queue = Queue(QUEUE_NAME, connection=client)
     wait_for(lambda: queue.started_job_registry.get_job_count(cleanup=False) == 0, timeout=30)
 
 
@@ -396,7 +398,7 @@ def test_a_worker_refuses_what_fails_its_own_checks(line, redis_server: RedisSer
     from nst.queue.wire import decode_event
 
     client = redis_server.client()
-    queue = Queue("dual-nst", connection=client, serializer=JSONSerializer)
+    queue = Queue(QUEUE_NAME, connection=client, serializer=JSONSerializer)
     keys = JobKeys("f" * 32)
     fields = encode_request(fast())
     spec = json.loads(fields["spec"])

@@ -34,6 +34,7 @@ def visible_devices(device: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The worker command's options: the queue, the device, burst mode."""
     parser = argparse.ArgumentParser(
         prog="dual-nst worker",
         description="Run transfers from the shared job queue, one at a time, until stopped.",

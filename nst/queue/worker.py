@@ -43,6 +43,7 @@ class TransferJob(Job):
     """A job as a worker sees it: it runs :func:`run_job` and nothing else, without callbacks."""
 
     def perform(self) -> Any:
+        """Run the job if it is a transfer; anything else fails without being imported."""
         if self.func_name != RUN_JOB:
             raise InputError(f"Refused a job that is not a transfer: {self.func_name!r}.")
         return super().perform()
@@ -90,6 +91,8 @@ class TransferWorker(SimpleWorker):
                 again.execute()
 
     def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
+        """RQ's own, with a heartbeat from a thread: the job runs in this very thread, so
+        without it a long job would look lost."""
         beating = threading.Event()
 
         def beat() -> None:
@@ -108,6 +111,7 @@ class TransferWorker(SimpleWorker):
             heart.join()
 
     def request_stop(self, signum: int, frame: Any) -> None:
+        """RQ's warm stop (the job under way finishes first), remembered for :func:`serve`."""
         self.stopping = True
         super().request_stop(signum, frame)
 
