@@ -1,9 +1,9 @@
 """The job queue on a real Redis, with real worker processes (random VGG, a tiny fast model).
 
-The fast model is a SavedModel with the TF-Hub model's signature that multiplies
-a matrix by itself for as long as its photo is bright: a dark photo paints at
-once, a white one takes seconds, so a test can hold a worker busy without
-waiting on classic mode's trace. Skipped, saying why, without ``redis-server``.
+The fast model is a SavedModel with the TF-Hub model's signature that paints a
+dark photo at once and a white one only once a gate file exists: a test holds
+workers busy for exactly as long as it needs, on any machine, without waiting on
+classic mode's trace. Skipped, saying why, without ``redis-server``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ pytestmark = pytest.mark.skipif(
 
 LIFETIME_S = 10
 """NST_DELETE_CACHE_SECONDS for the whole module: short, so expiry can be seen."""
-SLOW_ROUNDS = 1500
-"""Matrix products the tiny model runs for a white photo (seconds on a CPU)."""
 WORKER_READY_S = 180
 FRONT_END = """
 import sys, threading
@@ -77,7 +75,7 @@ def png(value: int, size: tuple[int, int] = (48, 64)) -> bytes:
 
 STYLE = png(120)
 QUICK = png(0)
-SLOW = png(255)
+WHITE = png(255)
 
 
 def fast(photo: bytes = QUICK, **settings):
@@ -223,13 +221,40 @@ class Run(threading.Thread):
         return [type(e).__name__ for _, e in self.events]
 
 
+class Gate:
+    """A file the tiny model waits for before it paints a white photo."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def open(self) -> None:
+        self.path.touch()
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
+def gate(tmp_path_factory) -> Gate:
+    opened = Gate(tmp_path_factory.mktemp("gate") / "open")
+    opened.open()
+    return opened
+
+
+@pytest.fixture
+def closed(gate: Gate) -> Iterator[Gate]:
+    """The gate closed for one test: white photos wait until the test opens it."""
+    gate.close()
+    yield gate
+    gate.open()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, gate: Gate) -> Path:
     import tensorflow as tf
 
-    class SlowBlend(tf.Module):
-        """Half the photo, half the style's mean colour, after work in proportion to the
-        photo's brightness."""
+    class GatedBlend(tf.Module):
+        """Half the photo, half the style's mean colour; a white photo waits for the gate."""
 
         @tf.function(
             input_signature=[
@@ -238,17 +263,24 @@ def tiny_model(tmp_path_factory) -> Path:
             ]
         )
         def __call__(self, content, style):
-            rounds = tf.cast(tf.reduce_mean(content) * SLOW_ROUNDS, tf.int32)
+            white = tf.reduce_mean(content) > 0.5
+
+            def waiting(turn, product):
+                # the path depends on the turn, so the look is not folded into a constant
+                path = tf.strings.join(
+                    [str(gate.path), tf.strings.substr(tf.strings.as_string(turn), 0, 0)]
+                )
+                shut = tf.equal(tf.size(tf.io.matching_files(path)), 0)
+                return tf.logical_and(white, shut)
+
             _, product = tf.while_loop(
-                lambda i, m: i < rounds,
-                lambda i, m: (i + 1, tf.matmul(m, m)),
-                (tf.constant(0), tf.eye(256)),
+                waiting, lambda turn, m: (turn + 1, tf.matmul(m, m)), (0, tf.eye(256))
             )
             colour = tf.reduce_mean(style, axis=[1, 2], keepdims=True)
             return [0.5 * content + 0.5 * colour + 1e-30 * tf.reduce_sum(product)]
 
-    folder = tmp_path_factory.mktemp("model") / "slow-blend"
-    tf.saved_model.save(SlowBlend(), str(folder))
+    folder = tmp_path_factory.mktemp("model") / "gated-blend"
+    tf.saved_model.save(GatedBlend(), str(folder))
     return folder
 
 
@@ -299,18 +331,18 @@ def test_a_fast_job_paints_the_same_through_redis_as_on_the_embedded_line(line):
     assert remote.result.suffix == ".png"
 
 
-def test_two_workers_paint_at_once_while_a_third_waits(line):
-    first, second = Run(line, fast(SLOW)), Run(line, fast(SLOW))
+def test_two_workers_paint_at_once_while_a_third_waits(line, closed: Gate):
+    first, second = Run(line, fast(WHITE)), Run(line, fast(WHITE))
     first.first(Working), second.first(Working)
     third = Run(line, fast(QUICK))
     waiting = third.first(Queued)
     assert next(e for _, e in third.events if isinstance(e, Queued)).position == 2
+    assert not any(isinstance(e, Working) for _, e in third.events)
+    closed.open()
     ends = [run.final() for run in (first, second)]
     assert all(isinstance(end, Done) for end in ends)
     assert isinstance(third.final(), Done)
-    # the slow jobs painted at the same time, and were both painting when the third waited
-    assert first.first(Working) < second.events[-1][0]
-    assert second.first(Working) < first.events[-1][0]
+    # both were painting when the third was told it waits, and painted until the gate opened
     assert max(first.first(Working), second.first(Working)) < waiting
 
 
@@ -438,19 +470,22 @@ def test_the_queue_unavailable_then_back(line, redis_server: RedisServer, worker
 
 
 def test_a_job_whose_worker_is_killed_finishes_on_another_and_a_second_loss_fails_it(
-    line, workers: Workers
+    line, workers: Workers, closed: Gate
 ):
     from nst.queue.line import LOST
     from nst.queue.runner import LOST_NOTICE
 
-    run = Run(line, fast(SLOW))
+    run = Run(line, fast(WHITE))
     run.first(Working)
     os.kill(workers.busy_pid(), signal.SIGKILL)
+    run.first(Notice, timeout=120)
+    closed.open()
     end = run.final(timeout=120)
     assert isinstance(end, Done), end.words()
     assert [e.text for _, e in run.events if isinstance(e, Notice)] == [LOST_NOTICE]
 
-    twice = Run(line, fast(SLOW))
+    closed.close()
+    twice = Run(line, fast(WHITE))
     twice.first(Working)
     os.kill(workers.busy_pid(), signal.SIGKILL)  # the last worker alive
     workers.ready(workers.start())
