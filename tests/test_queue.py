@@ -33,6 +33,7 @@ from nst.jobs import make_request
 from nst.queue import open_line
 from nst.queue.runner import EVENTS_KEPT
 from nst.queue.store import QUEUE_NAME
+from nst.queue.wire import decode_event
 from nst.scheduler import LINE, STOPPED_BEFORE_START
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import REPO, wait_for
@@ -53,6 +54,7 @@ from nst.jobs import make_request
 from nst.queue import open_line
 from nst.queue.runner import EVENTS_KEPT
 from nst.queue.store import QUEUE_NAME
+from nst.queue.wire import decode_event
 from nst.settings import FastSettings
 line = open_line(sys.argv[1])
 photo, style = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
@@ -346,18 +348,11 @@ def test_two_workers_paint_at_once_while_a_third_waits(line, closed: Gate):
     assert max(first.first(Working), second.first(Working)) < waiting
 
 
-def test_positions_across_two_front_ends_a_bounded_line_and_leaving_it(
-    redis_server: RedisServer, tmp_path: Path
-):
-    url = redis_server.url(db=1)  # no worker serves this database: every job waits
-    photo, style = tmp_path / "photo.png", tmp_path / "style.png"
-    photo.write_bytes(QUICK)
-    style.write_bytes(STYLE)
-    fronts: list[subprocess.Popen] = []
-    seen: list[list[str]] = []
+class FrontEnd:
+    """An app process of its own submitting one fast job; a line on stdin sets its Stop."""
 
-    def front_end() -> int:
-        process = subprocess.Popen(
+    def __init__(self, url: str, photo: Path, style: Path) -> None:
+        self.process = subprocess.Popen(
             [sys.executable, "-c", FRONT_END, url, str(photo), str(style)],
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -365,21 +360,39 @@ def test_positions_across_two_front_ends_a_bounded_line_and_leaving_it(
             stdout=subprocess.PIPE,
             text=True,
         )
-        fronts.append(process)
-        lines: list[str] = []
-        seen.append(lines)
-        threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
-        return len(fronts) - 1
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
 
-    def position(index: int) -> int:
-        wait_for(lambda: any(x.startswith("Queued") for x in seen[index]), timeout=60)
-        return int([x for x in seen[index] if x.startswith("Queued")][-1].split()[1])
+    def position(self) -> int:
+        """The last position its page was told (waiting for the first)."""
+        wait_for(lambda: any(x.startswith("Queued") for x in self.lines), timeout=60)
+        return int([x for x in self.lines if x.startswith("Queued")][-1].split()[1])
 
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("stop\n")
+            self.process.stdin.flush()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> tuple[Path, Path]:
+    photo, style = tmp_path / "photo.png", tmp_path / "style.png"
+    photo.write_bytes(QUICK)
+    style.write_bytes(STYLE)
+    return photo, style
+
+
+def test_positions_across_two_front_ends_a_bounded_line_and_leaving_it(
+    redis_server: RedisServer, pictures: tuple[Path, Path]
+):
+    url = redis_server.url(db=1)  # no worker serves this database: every job waits
+    fronts: list[FrontEnd] = []
     try:
         for expected in range(3):  # one after another, from two app processes and a third
-            index = front_end()
-            assert position(index) == expected
-        assert any(x.startswith("Notice") and "No worker" in x for x in seen[0])
+            fronts.append(FrontEnd(url, *pictures))
+            assert fronts[-1].position() == expected
+        assert any(x.startswith("Notice") and "No worker" in x for x in fronts[0].lines)
         client = redis_server.client(db=1)
         stored = len(job_keys(client))
         bounded = open_line(url)
@@ -387,19 +400,39 @@ def test_positions_across_two_front_ends_a_bounded_line_and_leaving_it(
         [refused] = list(bounded.submit(fast()))
         assert isinstance(refused, Failed) and "busy" in refused.message
         assert len(job_keys(client)) == stored  # refused before anything was stored
-        fronts[0].stdin.write("stop\n")
-        fronts[0].stdin.flush()
-        fronts[0].wait(timeout=30)
-        assert seen[0][-1].startswith("Stopped") and STOPPED_BEFORE_START in seen[0][-1]
-        wait_for(lambda: position(1) == 0 and position(2) == 1, timeout=30)
+        fronts[0].stop()
+        assert fronts[0].lines[-1].startswith("Stopped")
+        assert STOPPED_BEFORE_START in fronts[0].lines[-1]
+        wait_for(lambda: fronts[1].position() == 0 and fronts[2].position() == 1, timeout=30)
     finally:
-        for process in fronts:
-            if process.poll() is None:
-                process.stdin.write("stop\n")
-                process.stdin.flush()
-        for process in fronts:
-            process.wait(timeout=30)
+        for front in fronts:
+            front.stop()
     assert job_keys(redis_server.client(db=1)) == []
+
+
+def test_a_job_whose_front_end_vanished_is_dropped_by_its_worker(
+    line, redis_server: RedisServer, pictures: tuple[Path, Path], closed: Gate
+):
+    from nst.queue.line import WATCH_S
+
+    busy = [Run(line, fast(WHITE)), Run(line, fast(WHITE))]
+    for run in busy:
+        run.first(Working)
+    orphan = FrontEnd(redis_server.url(), *pictures)
+    assert orphan.position() == 2
+    orphan.process.kill()  # no Stop, no closed stream: the process is gone
+    orphan.process.wait(timeout=30)
+    time.sleep(WATCH_S + 1)  # nobody renews its watch
+    closed.open()
+    assert all(isinstance(run.final(), Done) for run in busy)
+    client = redis_server.client()
+    queue = Queue(QUEUE_NAME, connection=client)
+    wait_for(lambda: queue.count == 0, timeout=60)
+    wait_for(lambda: queue.started_job_registry.get_job_count(cleanup=False) == 0, timeout=60)
+    assert list(client.scan_iter("dual-nst:job:*:request")) == []  # its inputs are deleted
+    [stream] = client.scan_iter("dual-nst:job:*:events")  # what only the orphan's worker wrote
+    [(_, entry)] = client.xrange(stream)
+    assert decode_event(entry).words() == STOPPED_BEFORE_START  # dropped, not painted
 
 
 def test_stop_and_a_closed_stream_end_jobs_on_their_workers(line, redis_server: RedisServer):
@@ -427,7 +460,6 @@ def test_a_worker_refuses_what_fails_its_own_checks(line, redis_server: RedisSer
     from nst.queue.runner import run_job
     from nst.queue.store import JobKeys
     from nst.queue.transport import encode_request
-    from nst.queue.wire import decode_event
 
     client = redis_server.client()
     queue = Queue(QUEUE_NAME, connection=client, serializer=JSONSerializer)
