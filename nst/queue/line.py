@@ -44,7 +44,7 @@ STOP_GRACE_S = 30.0
 """How long a stopped job's worker has to answer with the last image before the stream ends."""
 LOST = "The job was lost: the workers running it stopped answering twice. Please start it again."
 NO_WORKER = "No worker is running: the job waits for one to start."
-STOPPED = "Stopped."
+STOPPED = "Stopped. Its worker did not answer in time, so there is no last image."
 
 
 class RedisLine:
