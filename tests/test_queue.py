@@ -442,8 +442,8 @@ def test_stop_and_a_closed_stream_end_jobs_on_their_workers(line, redis_server: 
         pass
     stopped.first(Progress, timeout=180)
     client = redis_server.client()
-    streams = list(client.scan_iter("dual-nst:job:*:events"))
-    assert len(streams) == 2 and all(client.xlen(key) <= EVENTS_KEPT for key in streams)
+    streams = list(client.scan_iter("dual-nst:job:*:events"))  # these two, and any expiring
+    assert len(streams) >= 2 and all(client.xlen(key) <= EVENTS_KEPT for key in streams)
     asked = time.monotonic()
     stopped.cancel.set()
     end = stopped.final(timeout=60)
