@@ -20,7 +20,10 @@ gallery's photos and styles.
   ``NST_VGG_WEIGHTS`` names; ``random`` by default here), stopped after its
   third preview: the time from Stop to the last image at the page, beside one step.
 
-The machine's load average is printed at the start and the end.
+Before all that, a probe of what the machine gives: the CPU time per second one busy process
+pinned to core 0 gets, then two pinned to cores 0 and 1 together (``cores_free_ratio``, the
+most a second worker can add on this machine now). The machine's load average is printed at
+the start and the end.
 """
 
 from __future__ import annotations
@@ -60,6 +63,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+SPIN = """
+import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+began, cpu = time.perf_counter(), time.process_time()
+while time.perf_counter() - began < float(sys.argv[2]):
+    pass
+print(time.process_time() - cpu)
+"""
+PROBE_S = 3.0
+
+
+def cores_free() -> tuple[float, float]:
+    """CPU seconds per second one busy process pinned to core 0 gets, and two pinned to cores
+    0 and 1 get together: what the machine gives these workers, whatever else it runs."""
+
+    def spin(cores: list[int]) -> float:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", SPIN, str(core), str(PROBE_S)], stdout=subprocess.PIPE
+            )
+            for core in cores
+        ]
+        return sum(float(run.communicate()[0]) for run in runs) / PROBE_S
+
+    return spin([0]), spin([0, 1])
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen, int]:
@@ -188,6 +218,9 @@ def main() -> None:
     os.environ.update({"NST_FAST_MODEL": args.model, "NST_VGG_WEIGHTS": env["NST_VGG_WEIGHTS"]})
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"cores: {os.cpu_count()}, jobs per burst: {args.jobs}, fast size: {args.size} px")
+    alone, both = cores_free()
+    print(f"CPU one busy process gets: {alone:.2f} s/s; two on two cores: {both:.2f} s/s")
+    print(f"cores_free_ratio: {both / alone:.2f} (the most a second worker can add)")
 
     folder = Path(tempfile.mkdtemp(prefix="nst-scale-"))
     redis, port = start_redis(folder)
