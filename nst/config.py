@@ -110,7 +110,15 @@ MAX_QUEUE = Variable(
     "when the device is free)",
 )
 DELETE_CACHE_SECONDS = Variable(
-    "NST_DELETE_CACHE_SECONDS", "3600", "how long uploads and results stay on the server"
+    "NST_DELETE_CACHE_SECONDS",
+    "3600",
+    "how long uploads and results stay on the server, and a job's keys in the job queue",
+)
+QUEUE_URL = Variable(
+    "NST_QUEUE_URL",
+    "",
+    "the shared job queue, `redis://[user:password@]host:port/db` (default of `--queue`): "
+    "the app only takes jobs, workers (`dual-nst worker`) run them; unset, the app runs them",
 )
 MAX_REQUEST_MB = Variable(
     "NST_MAX_REQUEST_MB",

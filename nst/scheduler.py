@@ -36,6 +36,13 @@ Listener = Callable[[str, "Ticket"], None]
 a job's end is always heard before the next job's start."""
 
 
+def busy_error(waiting: int) -> BusyError:
+    """The refusal of a full line, with ``waiting`` jobs waiting behind those running."""
+    jobs = "1 job is" if waiting == 1 else f"{waiting} jobs are"
+    state = f"{jobs} already waiting" if waiting else "another job is running"
+    return BusyError(f"Sorry, the server is busy: {state}. Please try again in a minute.")
+
+
 class Ticket:
     """A place in the queue; ``position`` is 0 once the ticket holds the slot.
 
@@ -81,12 +88,7 @@ class Scheduler:
         """
         with self._cond:
             if self.max_waiting is not None and len(self._queue) > self.max_waiting:
-                waiting = len(self._queue) - 1
-                jobs = "1 job is" if waiting == 1 else f"{waiting} jobs are"
-                state = f"{jobs} already waiting" if waiting else "another job is running"
-                raise BusyError(
-                    f"Sorry, the server is busy: {state}. Please try again in a minute."
-                )
+                raise busy_error(len(self._queue) - 1)
             ticket = Ticket(self, job)
             self._queue.append(ticket)
         try:

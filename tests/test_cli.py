@@ -117,3 +117,16 @@ def test_every_start_image_runs(tmp_path, images, init, magenta_dir):
     )
     assert result.returncode == 0, result.stderr
     assert read_png_params(out)["init"] == start
+
+
+def test_a_worker_needs_a_queue_and_names_its_device(tmp_path, monkeypatch):
+    from nst.cli.worker import visible_devices
+
+    monkeypatch.delenv("NST_QUEUE_URL", raising=False)
+    result = nst("worker", cwd=tmp_path)
+    assert result.returncode == 2 and "--queue" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert visible_devices("GPU:1") == "1" and visible_devices("gpu:0") == "0"
+    assert visible_devices("CPU") == "-1"
+    with pytest.raises(ValueError, match="GPU:N"):
+        visible_devices("cuda")

@@ -58,6 +58,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"(${config.MAX_QUEUE.name})",
     )
     parser.add_argument(
+        "--queue",
+        default=config.QUEUE_URL.text() or None,
+        help="a shared job queue's Redis URL (redis://HOST:PORT/DB): the app only takes jobs "
+        "and shows their progress, and workers ('dual-nst worker') run them; unset, the app "
+        f"runs them itself (${config.QUEUE_URL.name})",
+    )
+    parser.add_argument(
         "--mcp",
         action="store_true",
         default=config.MCP_SERVER.text().lower() == "true",
@@ -145,8 +152,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     configure_logging(args.verbose)
     import_tensorflow(args.verbose)
+    from nst.queue import open_line
     from webui.layout import build_demo
+    from webui.running import use_line
 
+    use_line(open_line(args.queue))
     if args.preload:
         preload()
     demo = build_demo()

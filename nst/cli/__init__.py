@@ -1,7 +1,9 @@
-"""The command line: ``python -m nst`` (or ``dual-nst``) runs a transfer, ``… download`` the models.
+"""The command line: ``python -m nst`` (or ``dual-nst``) runs a transfer, ``… download`` the models,
+``… worker`` runs jobs from a shared queue.
 
 ``transfer`` builds its options from the parameter declarations; ``models``
-fetches or lists the model files a container needs before it goes offline.
+fetches or lists the model files a container needs before it goes offline;
+``worker`` serves the job queue on Redis (:mod:`nst.queue`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from nst.cli.models import main as models_main
 
         return models_main(argv[1:])
+    if argv[:1] == ["worker"]:
+        from nst.cli.worker import main as worker_main
+
+        return worker_main(argv[1:])
     from nst.cli.transfer import run_transfer
 
     return run_transfer(argv)

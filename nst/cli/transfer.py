@@ -84,6 +84,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--fast", action="store_true", help="one-pass fast mode (Magenta model); clips need it"
     )
     parser.add_argument(
+        "--queue",
+        default=config.QUEUE_URL.text() or None,
+        help="a shared job queue's Redis URL: its workers run the job "
+        f"(default: ${config.QUEUE_URL.name}; unset, the job runs here)",
+    )
+    parser.add_argument(
         "--fast-model",
         default=argparse.SUPPRESS,
         help=f"fast mode's model: lite, hub, or a folder (default: ${config.FAST_MODEL.name})",
@@ -192,9 +198,13 @@ def _is_clip(path: str) -> bool:
 
 
 def _job(args: argparse.Namespace, mode: str, settings: Settings) -> Any:
+    """The job to run here (fast modes on ``--fast-model`` when given), or for a shared
+    queue the request alone: its worker makes the job, on its own models."""
     from nst.jobs import make_request
 
     request = make_request(mode, args.content, args.style, settings, args.mask)
+    if args.queue:
+        return request
     model = {"model": args.fast_model} if mode != "classic" and "fast_model" in args else {}
     return JOB_MODES[mode].make(request, **model)
 
@@ -250,12 +260,13 @@ def run_transfer(argv: Sequence[str]) -> int:
             raise InputError(f"the folder {output.parent} does not exist")
         settings = _settings(args, mode)
         import_tensorflow()  # now that the arguments are good, and quietly
-        from nst.scheduler import LINE
+        from nst.queue import open_line
 
         cancel = threading.Event()
         previous_handler = signal.signal(signal.SIGINT, lambda *_: cancel.set())
         try:
-            return _follow(LINE.submit(_job(args, mode, settings), cancel), output)
+            line = open_line(args.queue)  # this process's, unless a shared queue is named
+            return _follow(line.submit(_job(args, mode, settings), cancel), output)
         finally:
             signal.signal(signal.SIGINT, previous_handler)
     except InputError as error:
