@@ -62,7 +62,7 @@ async def session_call(url: str, tool: str | None = None, **arguments: Any) -> A
 
 def test_the_transfers_are_tools_described_by_their_docstrings(mcp_url: str) -> None:
     tools = {tool.name: tool for tool in asyncio.run(session_call(mcp_url))}
-    assert {"classic", "fast", "stop"} <= set(tools)
+    assert {"classic", "fast", "video", "stop"} <= set(tools)
     assert not any("page" in name for name in tools)  # the page's own events stay private
     fast = tools["fast"]
     assert fast.description.startswith("Fast (one-pass Magenta) transfer")
