@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import gradio as gr
 import numpy as np
 import pytest
@@ -28,12 +29,12 @@ from gradio_client.utils import Status
 from PIL import Image
 
 from nst.events import Queued
+from nst.host import host_caps
 from nst.images import read_png_params
 from nst.scheduler import SCHEDULER
 from nst.settings import ClassicSettings
 from tests.conftest import REPO, SlotWatch, live_app, wait_for
 from webui.api import endpoints
-from webui.host import host_caps
 from webui.server import parse_args
 from webui.stops import StopSwitches
 
@@ -215,6 +216,35 @@ def test_every_start_image_runs_through_the_api(
     start = str(images["style_b"]) if init == "an image" else init
     _, status, _, png = classic_job(client(server), images, init=start).result(timeout=120)
     assert "Done" in status and read_png_params(png)["init"] == start
+
+
+def test_a_clip_with_two_styles_comes_back_from_the_api(
+    server: str,
+    images: dict[str, Path],
+    magenta_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from tests.test_video import pan, write_clip
+
+    monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
+    clip = write_clip(tmp_path / "clip.mp4", pan(12), audio_seconds=0.5)
+    job = client(server).submit(
+        content={"video": handle_file(clip)},
+        style_1=handle_file(images["style_a"]),
+        style_2=handle_file(images["style_b"]),
+        size=96,
+        api_name="/video",
+    )
+    updates = list(job)
+    statuses = [status for _, status, _ in updates]
+    assert any(status.startswith("Frame ") for status in statuses)
+    _, status, mp4 = updates[-1]
+    assert status.startswith("Done") and Path(mp4).suffix == ".mp4"
+    with av.open(mp4) as played:
+        assert played.streams.video[0].codec_context.name == "h264"
+        assert len(played.streams.audio) == 1
+        assert sum(1 for _ in played.decode(video=0)) == 12
 
 
 def test_cancel_from_the_client_answers_at_once_and_stops_the_job(

@@ -12,12 +12,12 @@ from nst import config
 from nst.cli import main
 from nst.cli.transfer import build_parser
 from nst.errors import InputError
+from nst.host import HostCaps
 from nst.parameters import Parameter
 from nst.settings import ClassicSettings, FastSettings
 from tests.conftest import REPO
 from webui.api import endpoints
 from webui.controls import control
-from webui.host import HostCaps
 from webui.layout import build_demo
 
 MODES = {"classic": ClassicSettings, "fast": FastSettings}

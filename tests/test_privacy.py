@@ -26,11 +26,11 @@ from PIL import Image
 
 from nst.classic import stylize
 from nst.events import Progress
+from nst.host import upload_lifetime_seconds
 from nst.images import save_png
 from nst.settings import ClassicSettings
 from tests.conftest import REPO, SHARED_MAGENTA, live_app
 from webui.gallery import load_gallery
-from webui.host import upload_lifetime_seconds
 from webui.layout import build_demo
 from webui.server import parse_args
 

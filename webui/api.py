@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 
 from nst.events import FINAL, Failed, Progress
+from nst.host import HostCaps
 from nst.modes import MODES
-from webui.host import HostCaps
 from webui.presenters import costs_frame, save_result
 from webui.running import Inputs, job_events
 from webui.streaming import streamed

@@ -13,9 +13,9 @@ from typing import Any
 import gradio as gr
 
 from nst.events import FINAL, Failed, Progress, Working
+from nst.host import HostCaps
 from nst.regions import read_mask
 from webui.api import MODES_SERVED, endpoint
-from webui.host import HostCaps
 from webui.presenters import (
     STARTING,
     BeforeAfter,

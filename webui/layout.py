@@ -12,12 +12,12 @@ from typing import Any
 import gradio as gr
 
 from nst import config
+from nst.host import HostCaps, host_caps, upload_lifetime_seconds
 from nst.regions import BRUSH_COLOURS
 from nst.settings import ClassicSettings, FastSettings, VideoSettings
 from webui import DESCRIPTION, TITLE
 from webui.controls import mode_controls, shared_controls
 from webui.gallery import PHOTOS_DIR, GalleryItem, example_rows, load_gallery, styles_dir
-from webui.host import HostCaps, host_caps, upload_lifetime_seconds
 from webui.page import Page
 from webui.uploads import image_input
 from webui.wiring import connect

@@ -20,10 +20,10 @@ import numpy as np
 
 from nst.errors import InputError, NSTError
 from nst.events import Failed
+from nst.host import HostCaps, upload_lifetime_seconds
 from nst.jobs import JobRequest, make_request
 from nst.modes import MODES
 from nst.scheduler import LINE
-from webui.host import HostCaps, upload_lifetime_seconds
 
 log = logging.getLogger("dual-nst.app")
 

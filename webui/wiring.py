@@ -13,10 +13,10 @@ from typing import Any
 
 import gradio as gr
 
+from nst.host import HostCaps
 from webui.api import endpoints
 from webui.gallery import GalleryItem
 from webui.handlers import after_failure, launching, page_handlers
-from webui.host import HostCaps
 from webui.page import Page
 from webui.stops import client_gone, stop, stop_on_page
 from webui.uploads import check_upload, show_painter

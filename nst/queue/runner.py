@@ -22,6 +22,7 @@ from rq import get_current_job
 
 from nst.errors import NSTError
 from nst.events import Failed, Notice, Stopped
+from nst.modes import MODES
 from nst.queue.store import UNREACHABLE, JobKeys, lifetime
 from nst.queue.transport import decode_request
 from nst.queue.wire import encode_event
@@ -88,12 +89,12 @@ def _guarded(fields: Mapping[bytes, bytes], cancel: threading.Event) -> Iterator
 
 
 @functools.cache
-def worker_caps() -> dict[str, dict[str, int]]:
+def worker_caps() -> dict[str, dict[str, float]]:
     """This worker's caps per mode: what its own device allows (:mod:`nst.host`)."""
     from nst.host import host_caps
 
     caps = host_caps()
-    return {"classic": caps.classic, "fast": caps.fast}
+    return {mode: caps.of(mode) for mode in MODES}
 
 
 class StopWatch:

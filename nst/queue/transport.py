@@ -22,8 +22,7 @@ from PIL import Image
 
 from nst.errors import InputError
 from nst.images import ImageSource, check_image, fitted_shape
-from nst.jobs import JobRequest
-from nst.metadata import source_name
+from nst.jobs import JobRequest, source_name
 from nst.modes import MODES
 from nst.regions import Regions
 from nst.settings import INIT_CHOICES

@@ -1,7 +1,8 @@
 """What a shared host allows: caps on the costliest parameters, and how long files stay.
 
-The page applies these on top of each parameter's declared bounds; the CLI
-and the Python API, which run on the user's own machine, do not.
+The page applies these on top of each parameter's declared bounds, and so does
+a queue's worker for the jobs it takes (by its own device); the CLI and the
+Python API, which run on the user's own machine, do not.
 """
 
 from __future__ import annotations
