@@ -104,12 +104,14 @@ def make_request(
     """
     regions = None
     if mask is not None and len(styles) == 2:
-        shape = _result_shape(mode, content, settings)
+        shape = result_shape(mode, content, settings)
         regions = job_regions(mask, shape, settings.style_mix, settings.mask_feather)
     return JobRequest(mode, content, tuple(styles), settings, regions, tuple(names))
 
 
-def _result_shape(mode: str, content: ImageSource, settings: Settings) -> tuple[int, int]:
+def result_shape(mode: str, content: ImageSource, settings: Settings) -> tuple[int, int]:
+    """(height, width) of the result: the photo's, or a clip's frames, upright at the output
+    size; the content is checked on the way (from the header, and a clip's first frame)."""
     if mode == "video":
         from nst.video.probe import probe_clip  # PyAV is loaded for clips alone
 

@@ -96,7 +96,7 @@ def queued(job: Job, ahead: int) -> bool:
 def test_endpoints_name_their_parameters(server: str) -> None:
     endpoints = client(server).view_api(print_info=False, return_format="dict")
     named = endpoints["named_endpoints"]
-    assert set(named) == {"/classic", "/fast", "/stop"}
+    assert set(named) == {"/classic", "/fast", "/video", "/stop"}
     assert not endpoints["unnamed_endpoints"]
     assert [p["parameter_name"] for p in named["/classic"]["parameters"]] == [
         "content",
@@ -210,12 +210,15 @@ def test_a_fast_job_says_what_it_does_and_a_waiting_one_its_place_and_its_own_ti
 
 
 @pytest.mark.parametrize("init", ["content", "noise", "an image"])
-def test_every_start_image_runs_through_the_api(
+def test_every_start_image_runs_through_the_api_and_a_server_path_is_refused(
     server: str, images: dict[str, Path], init: str
 ) -> None:
-    start = str(images["style_b"]) if init == "an image" else init
-    _, status, _, png = classic_job(client(server), images, init=start).result(timeout=120)
-    assert "Done" in status and read_png_params(png)["init"] == start
+    if init == "an image":  # a path names a file on the server, which no visitor may read
+        with pytest.raises(AppError, match="init must be one of content, noise, fast here"):
+            classic_job(client(server), images, init=str(images["style_b"])).result(timeout=60)
+        return
+    _, status, _, png = classic_job(client(server), images, init=init).result(timeout=120)
+    assert "Done" in status and read_png_params(png)["init"] == init
 
 
 def test_a_clip_with_two_styles_comes_back_from_the_api(
@@ -230,7 +233,7 @@ def test_a_clip_with_two_styles_comes_back_from_the_api(
     monkeypatch.setenv("NST_FAST_MODEL", str(magenta_dir))
     clip = write_clip(tmp_path / "clip.mp4", pan(12), audio_seconds=0.5)
     job = client(server).submit(
-        content={"video": handle_file(clip)},
+        content=handle_file(clip),
         style_1=handle_file(images["style_a"]),
         style_2=handle_file(images["style_b"]),
         size=96,
@@ -379,7 +382,7 @@ def test_an_upload_swept_while_its_job_starts_is_named_without_its_path(
     images: dict[str, Path], tmp_path: Path
 ) -> None:
     gone = str(tmp_path / "photo.png")  # handed over by Gradio, then removed by the sweep
-    classic, _ = endpoints(host_caps())
+    classic, *_ = endpoints(host_caps())
 
     async def outputs() -> list:
         return [item async for item in classic(gone, str(images["style_a"]), size=64, iterations=1)]

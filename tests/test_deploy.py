@@ -155,7 +155,7 @@ def test_dockerignore_keeps_tests_out_and_the_app_in() -> None:
 
     for path in ("tests/test_deploy.py", "bench/x.py", ".git/HEAD", "nst/__pycache__/a.pyc"):
         assert ignored(path), path
-    for path in ("app.py", "requirements.txt", "nst/gallery.py", "assets/styles/credits.json"):
+    for path in ("app.py", "requirements.txt", "webui/gallery.py", "assets/styles/credits.json"):
         assert not ignored(path), path
 
 

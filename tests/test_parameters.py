@@ -103,7 +103,7 @@ def test_the_page_has_one_control_per_parameter_in_api_order() -> None:
 
 
 def test_the_api_signature_follows_the_declarations() -> None:
-    classic, fast = endpoints(CAPS)
+    classic, fast, *_ = endpoints(CAPS)
     for handler, settings in ((classic, ClassicSettings), (fast, FastSettings)):
         signature = handler.__signature__
         names = [name for name in signature.parameters if name not in ("request", "progress")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -408,6 +410,63 @@ def test_positions_across_two_front_ends_a_bounded_line_and_leaving_it(
         for front in fronts:
             front.stop()
     assert job_keys(redis_server.client(db=1)) == []
+
+
+class AppProcess:
+    """``python app.py --queue URL`` on a free port: a page of its own, as behind a balancer."""
+
+    def __init__(self, url: str, cache: Path) -> None:
+        port = free_port()
+        env = {**os.environ, "GRADIO_TEMP_DIR": str(cache), "GRADIO_ANALYTICS_ENABLED": "False"}
+        command = [sys.executable, "app.py", "--queue", url, "--port", str(port)]
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{port}/"
+        wait_for(self._answers, timeout=WORKER_READY_S)
+
+    def _answers(self) -> bool:
+        assert self.process.poll() is None, "the app did not start"
+        try:
+            with urllib.request.urlopen(self.url, timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def place(job) -> int | None:
+    """The place in line a page's job was last told, if it was told one."""
+    outputs = job.outputs()
+    status = outputs[-1][1] if outputs else ""
+    found = re.match(r"Queued: (\d+) jobs? ahead", status)
+    return int(found.group(1)) if found else None
+
+
+def test_two_pages_on_two_app_processes_share_one_line_and_stop_leaves_it(
+    redis_server: RedisServer, pictures: tuple[Path, Path], tmp_path: Path
+):
+    from gradio_client import Client, handle_file
+
+    url = redis_server.url(db=2)  # no worker serves this database: every job waits
+    apps = [AppProcess(url, tmp_path / f"cache-{index}") for index in range(2)]
+    clients = [Client(app.url, verbose=False) for app in (*apps, apps[0])]
+    photo, style = (handle_file(picture) for picture in pictures)
+    try:
+        jobs = []
+        for expected, client in enumerate(clients):  # app 1, app 2, app 1 again
+            jobs.append(client.submit(content=photo, style_1=style, size=64, api_name="/fast"))
+            wait_for(lambda job=jobs[-1], ahead=expected: place(job) == ahead, timeout=60)
+        clients[0].predict(api_name="/stop")  # the first job leaves the line...
+        assert "Stopped before it started" in jobs[0].result(timeout=60)[1]
+        wait_for(lambda: place(jobs[1]) == 0 and place(jobs[2]) == 1, timeout=30)  # ...both move
+    finally:
+        for client in clients:
+            client.predict(api_name="/stop")
+        for app in apps:
+            app.close()
+    wait_for(lambda: job_keys(redis_server.client(db=2)) == [], timeout=30)
 
 
 def test_a_job_whose_front_end_vanished_is_dropped_by_its_worker(

@@ -83,7 +83,7 @@ def test_a_worker_applies_its_own_caps_and_checks():
         decode_request({**fields, b"content": b"no picture"}, CAPS)
     spec = json.loads(fields[b"spec"])
     with pytest.raises(InputError, match="incomplete"):
-        decode_request({**fields, b"spec": json.dumps({**spec, "mode": "video"}).encode()}, CAPS)
+        decode_request({**fields, b"spec": json.dumps({**spec, "mode": "sketch"}).encode()}, CAPS)
     with pytest.raises(InputError, match="misnamed"):
         decode_request({**fields, b"spec": json.dumps({**spec, "names": ["a"]}).encode()}, CAPS)
     fields = stored(make_request("classic", PHOTO, STYLES[:1], ClassicSettings(size=48)))

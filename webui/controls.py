@@ -23,7 +23,8 @@ def control(declared: Parameter, cap: float | None = None) -> gr.components.Comp
     if declared.kind is bool:
         return gr.Checkbox(declared.default, **words)
     if declared.kind is str:
-        return gr.Dropdown(list(declared.choices), value=declared.default, **words)
+        dropdown = gr.Dropdown(list(declared.choices), value=declared.default, **words)
+        return _named_range_check(dropdown, declared, cap)
     low, high = declared.bounds(cap)
     value = min(declared.default, high)
     precision = 0 if declared.kind is int else None
@@ -52,10 +53,21 @@ def _named_range_check(
                 declared.check(payload, cap)
             except InputError as error:
                 raise gr.Error(str(error), print_exception=False) from None
+            if declared.open_choices and payload not in declared.choices:
+                raise gr.Error(_no_paths(declared), print_exception=False)
         return gradio_preprocess(payload)
 
     component.preprocess = preprocess
     return component
+
+
+def _no_paths(declared: Parameter) -> str:
+    """Why the app takes a parameter's named choices alone: a path would name a file on the
+    server, which no visitor may read."""
+    return (
+        f"{declared.words} must be one of {', '.join(declared.choices)} here; a start image "
+        "from a file works on the command line and in Python."
+    )
 
 
 def shared_parameters() -> list[Parameter]:

@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import InputError
-from nst.images import ImageSource, check_image, fitted_shape
-from nst.jobs import JobRequest, source_name
+from nst.images import ImageSource, check_image
+from nst.jobs import JobRequest, result_shape, source_name
 from nst.modes import MODES
 from nst.regions import Regions
 from nst.settings import INIT_CHOICES
@@ -47,10 +47,16 @@ def portable(request: JobRequest) -> JobRequest:
         )
     sources = (request.content, *request.styles)
     names = request.names or tuple(source_name(source) for source in sources)
-    content, *styles = (_encoded(source) for source in sources)
+    content = _clip(request.content) if request.mode == "video" else _encoded(request.content)
+    styles = [_encoded(source) for source in request.styles]
     return JobRequest(
         request.mode, content, tuple(styles), request.settings, request.regions, names
     )
+
+
+def _clip(source: Any) -> bytes:
+    """A clip's bytes as sent (checked by the job when it is made, and by the worker)."""
+    return Path(source).read_bytes() if isinstance(source, str | Path) else bytes(source)
 
 
 def _encoded(source: ImageSource) -> bytes:
@@ -111,9 +117,10 @@ def decode_request(
         raise InputError("The job reached the worker with its inputs misnamed.")
     if getattr(settings, "init", None) not in (None, *INIT_CHOICES):
         raise InputError("A worker starts from content, noise or fast, not from a path.")
-    for image in (content, *styles):
+    for image in styles:
         check_image(image)
-    regions = _regions(spec.get("regions"), fields.get(b"regions"), content, settings.size)
+    shape = result_shape(mode.name, content, settings)  # the photo or clip checked, too
+    regions = _regions(spec.get("regions"), fields.get(b"regions"), shape)
     return JobRequest(mode.name, content, styles, settings, regions, names)
 
 
@@ -124,12 +131,12 @@ def _name(name: Any) -> str:
 
 
 def _regions(
-    spec: Mapping[str, Any] | None, data: bytes | None, content: bytes, size: int
+    spec: Mapping[str, Any] | None, data: bytes | None, expected: tuple[int, int]
 ) -> Regions | None:
-    """The regions of a request, refused unless they are the photo's share map at its size."""
+    """The regions of a request, refused unless they are the share map of the result's
+    ``expected`` (height, width)."""
     if spec is None:
         return None
-    expected = fitted_shape(check_image(content).upright, size)
     shape = tuple(spec.get("shape", ()))
     digest = spec.get("digest")
     if shape != expected or not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
