@@ -7,7 +7,8 @@
 
 Every pair (photo × painting, or photo × two paintings) runs once per
 combination of the swept settings (``--style-strength``, ``--tv-weight``,
-``--optimiser``, ``--multires``, ``--init``, ``--size``, ``--iterations``);
+``--optimiser``, ``--multires``, ``--init``, ``--size``, ``--iterations``,
+``--learning-rate``, ``--style-scale``);
 every setting not swept keeps its ``ClassicSettings`` default. A run is
 ``nst.classic.stylize`` on the backbone given (default: the ImageNet VGG19,
 ../shared/models/vgg19-imagenet-q8 when present, else NST_VGG_WEIGHTS=imagenet's
@@ -310,6 +311,8 @@ def sweep(args: argparse.Namespace) -> list[ClassicSettings]:
         "init": args.init,
         "size": args.size,
         "iterations": args.iterations,
+        "learning_rate": args.learning_rate,
+        "style_scale": args.style_scale,
     }
     combinations = itertools.product(*swept.values())
     return [ClassicSettings(**dict(zip(swept, values, strict=True))) for values in combinations]
@@ -330,8 +333,9 @@ def strengths(args: argparse.Namespace) -> list[float]:
 
 HEADER = (
     f"{'pair':48s} {'str':>4s} {'tv':>6s} {'opt':5s} {'c2f':3s} {'init':7s} {'size':>4s} "
-    f"{'steps':>5s} {'content':>7s} {'style':>6s} {'colour':>6s} {'left':>5s} {'right':>5s} "
-    f"{'top':>5s} {'bottom':>6s} {'speckle':>7s} {'photo':>5s} {'s':>6s}"
+    f"{'steps':>5s} {'lr':>5s} {'scale':>5s} {'content':>7s} {'style':>6s} {'colour':>6s} "
+    f"{'left':>5s} {'right':>5s} {'top':>5s} {'bottom':>6s} {'speckle':>7s} {'photo':>5s} "
+    f"{'s':>6s}"
 )
 
 
@@ -340,9 +344,9 @@ def row(run: Run) -> str:
     return (
         f"{run.pair.label[:48]:48s} {s.style_strength:4g} {s.tv_weight:6g} {s.optimiser:5s} "
         f"{'on' if s.multires else 'off':3s} {s.init[:7]:7s} {s.size:4d} {s.iterations:5d} "
-        f"{run.content:7.3f} {run.style:6.3f} {run.colour:6.3f} {e['left']:+5.1f} "
-        f"{e['right']:+5.1f} {e['top']:+5.1f} {e['bottom']:+6.1f} {run.speckle:7.2f} "
-        f"{run.photo_speckle:5.2f} {run.seconds:6.1f}"
+        f"{s.learning_rate:5g} {s.style_scale:5g} {run.content:7.3f} {run.style:6.3f} "
+        f"{run.colour:6.3f} {e['left']:+5.1f} {e['right']:+5.1f} {e['top']:+5.1f} "
+        f"{e['bottom']:+6.1f} {run.speckle:7.2f} {run.photo_speckle:5.2f} {run.seconds:6.1f}"
     )
 
 
@@ -351,7 +355,8 @@ def caption(run: Run) -> str:
     worst = max(abs(v) for v in run.edges.values())
     return (
         f"strength {s.style_strength:g}, TV {s.tv_weight:g}, {s.optimiser},\n"
-        f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps\n"
+        f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps, "
+        f"lr {s.learning_rate:g}, scale {s.style_scale:g}\n"
         f"content {run.content:.2f}, style {run.style:.2f}, colour {run.colour:.2f},\n"
         f"edges {worst:.1f}, speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), "
         f"{run.seconds:.0f} s"
@@ -412,6 +417,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--init", nargs="+", default=[d.init], help=", ".join(INIT_CHOICES))
     parser.add_argument("--size", nargs="+", type=int, default=[d.size])
     parser.add_argument("--iterations", nargs="+", type=int, default=[d.iterations])
+    parser.add_argument("--learning-rate", nargs="+", type=float, default=[d.learning_rate])
+    parser.add_argument("--style-scale", nargs="+", type=float, default=[d.style_scale])
     parser.add_argument("--backbone", choices=sorted(BACKBONES), default="vgg19")
     parser.add_argument(
         "--weights",
