@@ -393,7 +393,6 @@ def write_sheet(runs: list[Run], path: Path) -> None:
         rows.append([("bottom-left corner, 1:1 at 2x", corner(image)) for _, image in pictures])
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(rows).save(path)
-    print(f"sheet: {path}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -467,9 +466,10 @@ def main() -> None:
             warm_up(pair, settings, spec, warmed)
             runs.append(measure(pair, settings, spec, meter))
             print(row(runs[-1]), flush=True)
+            write_sheet(runs, args.sheet)  # after each run: a long sweep cut short keeps its sheet
     worst = max(abs(v) for run in runs for v in run.edges.values())
     print(f"largest edge band difference: {worst:.1f}/255 (criterion ≤ {EDGE_LIMIT:g})")
-    write_sheet(runs, args.sheet)
+    print(f"sheet: {args.sheet}")
 
 
 if __name__ == "__main__":
