@@ -18,14 +18,15 @@ from nst.settings import ClassicSettings
 from tests.conftest import SHARED_IMAGES, SHARED_VGG19, need
 
 SIZE = 128
-MIXED_STEPS = 100
+MIXED_STEPS = 50
 """Steps of the two-style jobs (the defaults' 150 for one style): the suite's time."""
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def vgg19() -> BackboneSpec:
-    return BackboneSpec("vgg19", str(need(SHARED_VGG19)), "float32")
+    """The network in the precision users get (float32 where measured, on an AVX2 CPU)."""
+    return BackboneSpec("vgg19", str(need(SHARED_VGG19)))
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +72,10 @@ def test_two_styles_give_a_blend_between_the_two(images, vgg19, starry):
     mixed = ["starry_night", "the_scream"]
     blend = paint(images, vgg19, mixed, iterations=MIXED_STEPS)[-1].image
     alone = starry[-1].image
-    # Less of Starry Night's colour than Starry Night alone (measured 0.66 against 0.81), more
-    # of The Scream's (0.52 against 0.13).
-    assert towards(blend, images, "starry_night") < towards(alone, images, "starry_night") - 0.07
-    assert towards(blend, images, "the_scream") > towards(alone, images, "the_scream") + 0.2
+    # Less of Starry Night's colour than Starry Night alone (measured 0.41 against 0.81), more
+    # of The Scream's (0.39 against 0.13).
+    assert towards(blend, images, "starry_night") < towards(alone, images, "starry_night") - 0.2
+    assert towards(blend, images, "the_scream") > towards(alone, images, "the_scream") + 0.1
 
 
 def test_regional_styles_put_each_style_in_its_half(images, vgg19):
@@ -87,5 +88,5 @@ def test_regional_styles_put_each_style_in_its_half(images, vgg19):
     for name, own, other in (("starry_night", left, right), ("the_scream", right, left)):
         target = paintings_mean([images[name]], (1.0,))
         moved = [colour_moved(result[:, s], photo(images)[:, s], target) for s in (own, other)]
-        # Measured: Starry Night 0.46 on its side against 0.30, The Scream 0.55 against -0.13.
-        assert moved[0] > moved[1] + 0.05, (name, moved)
+        # Measured: Starry Night 0.32 on its side against 0.10, The Scream 0.38 against -0.12.
+        assert moved[0] > moved[1] + 0.1, (name, moved)
