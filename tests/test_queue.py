@@ -461,12 +461,13 @@ def test_two_pages_on_two_app_processes_share_one_line_and_stop_leaves_it(
         clients[0].predict(api_name="/stop")  # the first job leaves the line...
         assert "Stopped before it started" in jobs[0].result(timeout=60)[1]
         wait_for(lambda: place(jobs[1]) == 0 and place(jobs[2]) == 1, timeout=30)  # ...both move
-    finally:
-        for client in clients:
+        for client, job in zip(clients[1:], jobs[1:], strict=True):
             client.predict(api_name="/stop")
+            assert "Stopped before it started" in job.result(timeout=60)[1]
+        assert job_keys(redis_server.client(db=2)) == []  # stopped jobs leave nothing behind
+    finally:
         for app in apps:
             app.close()
-    wait_for(lambda: job_keys(redis_server.client(db=2)) == [], timeout=30)
 
 
 def test_a_job_whose_front_end_vanished_is_dropped_by_its_worker(
