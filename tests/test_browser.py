@@ -150,6 +150,16 @@ def test_a_phone_reads_photo_styles_gallery_launch_result_then_examples(page: An
     screenshot(page, "phone-top")
 
 
+def test_the_painters_tools_sit_beside_the_photo(page: Any, viewport: str) -> None:
+    fill_from_example(page, 2)
+    page.get_by_text("Where each style goes (optional)").click()
+    canvas = page.locator("#painter canvas").first
+    canvas.wait_for()
+    tools = page.locator("#painter .toolbar-wrap").bounding_box()
+    assert tools["x"] + tools["width"] <= canvas.bounding_box()["x"]  # a stroke starts on the photo
+    page.locator("#painter").screenshot(path=ARTIFACTS / f"painter-{viewport}.png")
+
+
 def test_one_toast_at_a_time(page: Any, tmp_path: Path) -> None:
     fake = tmp_path / "notes.png"
     fake.write_text("shopping list: eggs, flour\n")

@@ -34,6 +34,10 @@ CSS = """
                           margin: auto; }
 #examples td .container img { width: 100%; height: 100%; object-fit: cover; }
 .toast-wrap > :not(:last-child) { display: none; }
+/* The painter's tools sit beside the photo, not over its left edge, where a stroke would
+   start on a button instead of the picture. */
+#painter .pixi-target { left: 44px !important; width: calc(100% - 44px) !important; }
+#painter .toolbar-wrap { left: 4px !important; }
 @media (max-width: 640px) {
   /* A phone reads one column: photo, styles, gallery, mode and Launch, result; then the
      examples. The inputs' column dissolves into the page's so the examples can move down. */
