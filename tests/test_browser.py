@@ -157,6 +157,7 @@ def test_the_painters_tools_sit_beside_the_photo(page: Any, viewport: str) -> No
     canvas.wait_for()
     tools = page.locator("#painter .toolbar-wrap").bounding_box()
     assert tools["x"] + tools["width"] <= canvas.bounding_box()["x"]  # a stroke starts on the photo
+    ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#painter").screenshot(path=ARTIFACTS / f"painter-{viewport}.png")
 
 
