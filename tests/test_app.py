@@ -250,6 +250,25 @@ def test_a_clip_with_two_styles_comes_back_from_the_api(
         assert sum(1 for _ in played.decode(video=0)) == 12
 
 
+def test_a_waiting_fast_job_that_is_stopped_says_so_and_nothing_failed(
+    server: str, images: dict[str, Path]
+) -> None:
+    watch = SlotWatch(SCHEDULER)
+    holder = client(server)
+    running = classic_job(holder, images, iterations=300, preview_every=300)
+    wait_for(lambda: len(watch.started) == 1)
+    api = client(server)
+    waiting = fast_job(api, images)
+    wait_for(lambda: queued(waiting, 1))
+    api.predict(api_name="/stop")
+    _, status, png = waiting.result(timeout=60)  # an answer, not an error
+    holder.predict(api_name="/stop")
+    running.result(timeout=60)
+    watch.stop()
+    assert status == "Stopped before it started." and png is None
+    assert len(watch.started) == 1  # it never ran
+
+
 def test_cancel_from_the_client_answers_at_once_and_stops_the_job(
     server: str, images: dict[str, Path]
 ) -> None:
