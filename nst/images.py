@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import struct
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,8 +102,25 @@ def check_image(source: ImageSource) -> CheckedImage:
     with _open(_readable(encoded), label) as image:
         check_size(*image.size)
         shape = (image.height, image.width)
-        turned = image.getexif().get(ORIENTATION_TAG, 1) in QUARTER_TURNS
+        turned = _orientation(image) in QUARTER_TURNS
         return CheckedImage(encoded, shape, shape[::-1] if turned else shape)
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation the header carries (1 when none).
+
+    Read from the metadata the header gave, never through ``getexif()``, which
+    decodes a whole PNG to look for EXIF after its pixels.
+    """
+    exif = image.info.get("exif")
+    if not exif:
+        return 1
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        return int(parsed.get(ORIENTATION_TAG, 1))
+    except (*_DECODE_ERRORS, struct.error, TypeError):
+        return 1
 
 
 def check_size(width: int, height: int) -> None:

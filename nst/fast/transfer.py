@@ -93,7 +93,7 @@ def stylize_fast(
     leaves the line with :class:`~nst.errors.StoppedError`.
     """
     request = make_request("fast", content, styles, settings, mask)
-    job = FastJob(request, model if isinstance(model, FastModel) else load_fast_model(model))
+    job = FastJob(request, model)  # its inputs checked now; the model loaded once it runs
     for event in LocalLine(scheduler).submit(job, cancel):
         if isinstance(event, Done):
             return event.image
