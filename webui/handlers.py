@@ -69,9 +69,9 @@ def clip_view(events: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
         if isinstance(event, Failed):
             yield frame, page_status(event.words()), None, download(None)
             raise gr.Error(html.escape(_headline(event.message)), duration=TOAST_SECONDS)
-        frame = (
-            getattr(event, "image", None) if getattr(event, "image", None) is not None else frame
-        )
+        image = getattr(event, "image", None)
+        if image is not None:  # a picture comes every few frames: the last one stays
+            frame = image
         result = getattr(event, "result", None)
         clip = save_result(result) if result is not None else None
         steps = None if isinstance(event, FINAL) else getattr(event, "steps", None)
