@@ -86,6 +86,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="steady / per-frame turns per clip")
     parser.add_argument("--model", default=None, help="fast-mode source (default: ../shared)")
     parser.add_argument(
+        "--paint-every",
+        type=int,
+        default=VideoSettings().paint_every,
+        help="steady runs: the network paints every Nth frame (default: the setting's)",
+    )
+    parser.add_argument(
         "--strip",
         nargs="?",
         const=Path(tempfile.gettempdir()) / "dual-nst-video-strip.png",
@@ -96,7 +102,11 @@ def main() -> None:
     model = load_fast_model(args.model or default_source())
     styles = [load_image(SHARED / name) for name in STYLES]
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {load_text()}")
-    print(f"model: {args.model or default_source()}; styles: two, mixed 50/50; defaults otherwise")
+    every = args.paint_every
+    print(
+        f"model: {args.model or default_source()}; styles: two, mixed 50/50; steady runs paint "
+        f"every {every} frame{'s' if every > 1 else ''}; defaults otherwise"
+    )
     clips = [pan(SD, args.frames), zoom(SD, args.frames), cut(SD, args.frames)]
     clips.append(moving_object(SD, max(args.frames, STRIP_FRAMES[-1] + 1)))
     print(
@@ -115,7 +125,7 @@ def main() -> None:
             out, times = {}, {"alone": [], "steady": []}
             for _ in range(args.runs):
                 for key in ("steady", "alone"):
-                    seconds, out[key] = paint(path, styles, model, SD[1], key == "steady")
+                    seconds, out[key] = paint(path, styles, model, SD[1], key == "steady", every)
                     times[key].append(seconds / len(out[key]))
                     if key == "steady":
                         steady_frames += len(out[key])
@@ -130,7 +140,7 @@ def main() -> None:
                 strip = (clip, out)
         hd = pan(HD, args.frames)
         hd_path = write(hd, Path(folder) / "pan-720p.mp4")
-        hd_seconds, hd_frames = paint(hd_path, styles, model, HD[1], True)
+        hd_seconds, hd_frames = paint(hd_path, styles, model, HD[1], True, every)
     ratio = np.mean(errors["steady"]) / np.mean(errors["alone"])
     per_frame = {key: seconds / frames for key, (seconds, frames) in totals.items()}
     print(f"\n720p: {len(hd_frames)} frames of the pan at {HD[1]}×{HD[0]} in {hd_seconds:.1f} s")
@@ -165,13 +175,15 @@ def report(
 
 
 def paint(
-    path: Path, styles: list[np.ndarray], model: FastModel, size: int, steady: bool
+    path: Path, styles: list[np.ndarray], model: FastModel, size: int, steady: bool, every: int
 ) -> tuple[float, list[np.ndarray]]:
     """Seconds from the request to the MP4's bytes, and the painted frames as decoded."""
     if isinstance(model, TFLiteModel):
         model.embeddings.clear()  # each clip works out its look
     started = time.perf_counter()
-    request = make_request("video", path, styles, VideoSettings(size=size, steady=steady))
+    request = make_request(
+        "video", path, styles, VideoSettings(size=size, steady=steady, paint_every=every)
+    )
     from nst.video.job import VideoJob
 
     events = list(LocalLine(Scheduler()).submit(VideoJob(request, model)))

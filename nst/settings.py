@@ -258,6 +258,17 @@ class VideoSettings(Settings, StyleMix):
         label="Steady",
         help="Carry the painting along with the motion where it can be followed, against flicker.",
     )
+    paint_every: int = parameter(
+        4,
+        low=1,
+        high=8,
+        step=1,
+        group="advanced",
+        label="Paint every Nth frame",
+        help="With Steady on, the network paints every Nth frame and the frames between are "
+        "made from the paintings on either side, moved along the motion: 4 is about twice as "
+        "fast as 1, which paints every frame.",
+    )
     max_seconds: float = parameter(
         60.0,
         low=1.0,

@@ -11,14 +11,15 @@ is small and the photo's texture stays out; along the edges the painting kept, t
 sharp. The resized painting itself is kept whole, so the strokes are untouched (a textbook
 guided filter, which replaces the painting by its fit, wipes them out).
 
-Full-size images are only ever uint8 (resized by Pillow) and the sum is formed in stripes of
-rows, so a 4096 px output costs about half a second and no full-size float image.
+Full-size images are only ever uint8 (resized by Pillow or OpenCV) and the sum is formed in
+stripes of rows, so a 4096 px output costs about half a second and no full-size float image.
 """
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -94,9 +95,10 @@ class _Detail:
         size = (photo_hi.shape[1], photo_hi.shape[0])
         gain = _slope(painted, luma(photo_lo).astype(np.float32) / 255.0)
         # Quantised over ±MAX_GAIN in steps of 0.016 (0.4/255 from float on average), so
-        # Pillow resizes it; bilinear, as a cubic's overshoot would invent gain.
+        # it resizes as uint8; bilinear, as a cubic's overshoot would invent gain (OpenCV's:
+        # Pillow's within a level, three times quicker, which a clip pays every frame).
         gain8 = to_uint8((gain + MAX_GAIN) / (2 * MAX_GAIN))
-        self._gain = np.asarray(Image.fromarray(gain8).resize(size, Image.Resampling.BILINEAR))
+        self._gain = cv2.resize(gain8, size, interpolation=cv2.INTER_LINEAR)
         self._scale = np.float32(2 * MAX_GAIN / 255 * amount)
         self._offset = np.float32(MAX_GAIN * amount)
         self._luma_hi = luma(photo_hi)
@@ -138,13 +140,9 @@ def _slope(painted: np.ndarray, guide: np.ndarray) -> np.ndarray:
 
 
 def box_mean(image: np.ndarray, radius: int = RADIUS) -> np.ndarray:
-    """Mean over a (2r+1)² window, reflected at the borders, by summed-area table (float32)."""
+    """Mean over a (2r+1)² window, reflected at the borders (float32): OpenCV's box filter,
+    seven times quicker than a summed-area table in NumPy, for a clip's every frame."""
     width = 2 * radius + 1
-    pad = ((radius + 1, radius), (radius + 1, radius), (0, 0))
-    sums = np.pad(image.astype(np.float64), pad, mode="reflect")
-    sums[0] = 0.0
-    sums[:, 0] = 0.0
-    sums = sums.cumsum(0).cumsum(1)
-    total = sums[width:, width:] - sums[:-width, width:] - sums[width:, :-width]
-    total += sums[:-width, :-width]
-    return (total / (width * width)).astype(np.float32)
+    image = np.asarray(image, np.float32)
+    mean = cv2.blur(image, (width, width), borderType=cv2.BORDER_REFLECT_101)
+    return mean.reshape(image.shape)  # OpenCV drops a last axis of one channel

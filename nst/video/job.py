@@ -14,7 +14,9 @@ import math
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from nst.fast.transfer import Renderer
 from nst.images import check_image
 from nst.jobs import JobRequest, Result
 from nst.scheduler import STOPPED_BEFORE_START
+from nst.video.keyframes import ClipPainter
 from nst.video.probe import ClipInfo, probe_clip
 from nst.video.reader import ClipReader, Frame
 from nst.video.steady import Steadier
@@ -35,6 +38,8 @@ from nst.video.writer import ClipWriter
 
 PREVIEW_EVERY = 10
 """Frames between two progress events that carry a picture: a preview costs a page a PNG."""
+FINISHING_AHEAD = 8
+"""Painted frames that may wait for the finishing thread: the memory a clip holds is bounded."""
 
 
 class VideoJob:
@@ -128,27 +133,55 @@ class VideoJob:
         cancel: threading.Event,
     ) -> Iterator[tuple[int, np.ndarray]]:
         """(frames written, the last one) after each frame, until the clip, a cap or Stop ends;
-        :attr:`whole` says whether the clip's end was reached."""
+        :attr:`whole` says whether the clip's end was reached.
+
+        Each painted frame is finished (upsampled, encoded) in a second thread, in order,
+        while this one paints the next: those steps barely use the second core otherwise.
+        Audio packets go through that thread too, as the file is written from it alone.
+        """
         self.whole = False
-        renderer: Renderer | None = None
-        steadier = Steadier() if self.settings.steady else None
+        clip: ClipPainter | None = None
         share = None if self.regions is None else self.regions.at(self.shape)
-        painted = 0
-        for item in reader:
-            if not isinstance(item, Frame):
-                writer.audio(item)
-                continue
-            if cancel.is_set() or painted >= self.limit or item.time >= self.settings.max_seconds:
-                return
-            if renderer is None:
-                renderer = Renderer(
-                    model, styles, self.shares, self.settings, item.image, share, self.shape
-                )
-            image = renderer(item.image, steadier)
-            if writer.frame(image, item.pts):
-                painted += 1
-                yield painted, image
-        self.whole = True
+        taken = painted = 0
+        ended = True
+        waiting: deque[Future[np.ndarray | None]] = deque()
+
+        def write(frame: Frame, finish: Callable[[], np.ndarray]) -> np.ndarray | None:
+            image = finish()
+            return image if writer.frame(image, frame.pts) else None
+
+        with ThreadPoolExecutor(1, thread_name_prefix="dual-nst-finish") as finishing:
+            for item in reader:
+                if not isinstance(item, Frame):
+                    finishing.submit(writer.audio, item)
+                    continue
+                if cancel.is_set():
+                    ended = False
+                    break
+                if taken >= self.limit or item.time >= self.settings.max_seconds:
+                    ended = False
+                    break
+                taken += 1
+                if clip is None:
+                    renderer = Renderer(
+                        model, styles, self.shares, self.settings, item.image, share, self.shape
+                    )
+                    steadier = Steadier() if self.settings.steady else None
+                    clip = ClipPainter(renderer, steadier, self.settings.paint_every)
+                waiting.extend(finishing.submit(write, *pending) for pending in clip.add(item))
+                while waiting and (waiting[0].done() or len(waiting) > FINISHING_AHEAD):
+                    image = waiting.popleft().result()
+                    if image is not None:
+                        painted += 1
+                        yield painted, image
+            if clip is not None and not cancel.is_set():
+                waiting.extend(finishing.submit(write, *pending) for pending in clip.finish())
+            while waiting:
+                image = waiting.popleft().result()
+                if image is not None:
+                    painted += 1
+                    yield painted, image
+        self.whole = ended
 
     def _facts(self, painted: int, seconds: float, stopped: bool) -> dict[str, Any]:
         """What the result's metadata records of the clip and of how far the job went."""
