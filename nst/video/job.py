@@ -150,15 +150,20 @@ class VideoJob:
             image = finish()
             return image if writer.frame(image, frame.pts) else None
 
+        def written(every: bool) -> Iterator[np.ndarray]:
+            """The finished frames in order: those done (or all, waiting for them)."""
+            while waiting and (every or waiting[0].done() or len(waiting) > FINISHING_AHEAD):
+                image = waiting.popleft().result()
+                if image is not None:
+                    yield image
+
         with ThreadPoolExecutor(1, thread_name_prefix="dual-nst-finish") as finishing:
             for item in reader:
                 if not isinstance(item, Frame):
                     finishing.submit(writer.audio, item)
                     continue
-                if cancel.is_set():
-                    ended = False
-                    break
-                if taken >= self.limit or item.time >= self.settings.max_seconds:
+                stop = cancel.is_set() or taken >= self.limit
+                if stop or item.time >= self.settings.max_seconds:
                     ended = False
                     break
                 taken += 1
@@ -169,18 +174,14 @@ class VideoJob:
                     steadier = Steadier() if self.settings.steady else None
                     clip = ClipPainter(renderer, steadier, self.settings.paint_every)
                 waiting.extend(finishing.submit(write, *pending) for pending in clip.add(item))
-                while waiting and (waiting[0].done() or len(waiting) > FINISHING_AHEAD):
-                    image = waiting.popleft().result()
-                    if image is not None:
-                        painted += 1
-                        yield painted, image
-            if clip is not None and not cancel.is_set():
-                waiting.extend(finishing.submit(write, *pending) for pending in clip.finish())
-            while waiting:
-                image = waiting.popleft().result()
-                if image is not None:
+                for image in written(every=False):
                     painted += 1
                     yield painted, image
+            if clip is not None and not cancel.is_set():
+                waiting.extend(finishing.submit(write, *pending) for pending in clip.finish())
+            for image in written(every=True):
+                painted += 1
+                yield painted, image
         self.whole = ended
 
     def _facts(self, painted: int, seconds: float, stopped: bool) -> dict[str, Any]:
