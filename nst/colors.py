@@ -1,4 +1,4 @@
-"""Keep the photo's colours: brushwork from the style, hues from the content.
+"""Colour between photo and painting: keep the photo's, or start from the painting's.
 
 Style transfer repaints an image in the palette of the painting. Following
 Gatys et al. (2016), "Preserving Color in Neural Artistic Style Transfer", we
@@ -8,9 +8,17 @@ content, in YCbCr (JPEG, full range), where the two are separable.
 Matching the stylised luminance to the content's (their luminance-matched
 variant) is optional and off by default: with a flat content, such as a clear
 sky, it would also flatten the brushwork the user asked for.
+
+The other way round, :func:`in_palette` gives classic mode a start in the
+painting's colours (the same paper's colour transfer, applied to the photo):
+the Gram targets match the painting's colour statistics layer by layer, not its
+mean, so a photo whose largest areas keep their own colour (a red tower, an
+orange suit) otherwise keeps much of its palette.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -48,6 +56,22 @@ def keep_content_colors(
     return _to_rgb(ycbcr)
 
 
+def in_palette(
+    content: np.ndarray, paintings: Sequence[np.ndarray], shares: Sequence[float]
+) -> np.ndarray:
+    """``content`` with each YCbCr channel's mean and spread moved to the paintings'
+    (their pixels mixed by ``shares``, which sum to 1): uint8, the content's size."""
+    check_rgb(content)
+    channels = [_to_ycbcr(painting).reshape(-1, 3) for painting in paintings]
+    mean = sum(w * c.mean(0) for w, c in zip(shares, channels, strict=True))
+    square = sum(w * (c**2).mean(0) for w, c in zip(shares, channels, strict=True))
+    spread = np.sqrt(np.maximum(square - mean**2, 0.0))
+    ycbcr = _to_ycbcr(content)
+    for channel in range(3):
+        ycbcr[..., channel] = _match(ycbcr[..., channel], mean[channel], spread[channel])
+    return _to_rgb(ycbcr)
+
+
 def _to_ycbcr(image: np.ndarray) -> np.ndarray:
     """Float Y in [0, 255] and zero-centred Cb, Cr."""
     return image.astype(np.float64) @ _RGB_TO_YCBCR.T
@@ -60,6 +84,11 @@ def _to_rgb(ycbcr: np.ndarray) -> np.ndarray:
 
 def _match_mean_std(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``values`` shifted and scaled to the mean and standard deviation of ``reference``."""
-    spread = values.std()
-    scale = reference.std() / spread if spread > _FLAT else 1.0
-    return (values - values.mean()) * scale + reference.mean()
+    return _match(values, reference.mean(), reference.std())
+
+
+def _match(values: np.ndarray, mean: float, spread: float) -> np.ndarray:
+    """``values`` shifted and scaled to ``mean`` and standard deviation ``spread``."""
+    own = values.std()
+    scale = spread / own if own > _FLAT else 1.0
+    return (values - values.mean()) * scale + mean

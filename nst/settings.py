@@ -13,7 +13,7 @@ from typing import Any
 from nst.errors import InputError
 from nst.parameters import Settings, parameter
 
-INIT_CHOICES = ("content", "noise", "fast")
+INIT_CHOICES = ("content", "palette", "noise", "fast")
 """Named starting images for classic mode; any other value is an image path."""
 OPTIMISERS = ("adam", "lbfgs")
 STRENGTH_MIDDLE = 5.0
@@ -130,7 +130,8 @@ class ClassicSettings(Settings, StyleMix):
         open_choices=True,
         group="advanced",
         label="Start from",
-        help="The photo, seeded noise, the fast-mode result, or an image path.",
+        help="The photo, the photo in the paintings' colours (palette), seeded noise, the "
+        "fast-mode result, or an image path.",
     )
     preserve_colors: bool = _preserve_colors()
     seed: int = parameter(

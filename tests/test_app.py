@@ -209,12 +209,14 @@ def test_a_fast_job_says_what_it_does_and_a_waiting_one_its_place_and_its_own_ti
     assert waited >= 1.0 and png
 
 
-@pytest.mark.parametrize("init", ["content", "noise", "an image"])
+@pytest.mark.parametrize("init", ["content", "palette", "noise", "an image"])
 def test_every_start_image_runs_through_the_api_and_a_server_path_is_refused(
     server: str, images: dict[str, Path], init: str
 ) -> None:
     if init == "an image":  # a path names a file on the server, which no visitor may read
-        with pytest.raises(AppError, match="init must be one of content, noise, fast here"):
+        with pytest.raises(
+            AppError, match="init must be one of content, palette, noise, fast here"
+        ):
             classic_job(client(server), images, init=str(images["style_b"])).result(timeout=60)
         return
     _, status, _, png = classic_job(client(server), images, init=init).result(timeout=120)

@@ -14,6 +14,7 @@ from nst.classic.backbone import BackboneSpec
 from nst.classic.evaluator import get_evaluator
 from nst.classic.optimisers import optimiser_for
 from nst.classic.stages import Stage, StageClock, plan_stages
+from nst.colors import in_palette
 from nst.errors import InputError
 from nst.events import Progress, Queued
 from nst.scheduler import Scheduler
@@ -221,6 +222,13 @@ def test_noise_init_is_seeded():
     other = run(settings=ClassicSettings(size=48, iterations=2, init="noise", seed=4))[-1].image
     np.testing.assert_array_equal(first, again)
     assert diff(first, other) > 10
+
+
+def test_a_palette_start_is_the_photo_in_the_paintings_colours():
+    settings = ClassicSettings(size=90, iterations=1, learning_rate=1e-6, init="palette")
+    start = run(settings=settings)[-1].image
+    expected = in_palette(CONTENT, [STYLE_A], [1.0])
+    assert diff(start, expected) < 1.0 < diff(start, CONTENT)
 
 
 def test_coarse_to_fine_plan_spends_most_steps_small():

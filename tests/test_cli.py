@@ -94,7 +94,7 @@ def test_download_starts_quietly(tmp_path):
     assert "cuda" not in result.stderr.lower() and "E0000" not in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("init", ["content", "noise", "fast", "an image"])
+@pytest.mark.parametrize("init", ["content", "palette", "noise", "fast", "an image"])
 def test_every_start_image_runs(tmp_path, images, init, magenta_dir):
     """``--init`` takes each named start and an image path (once a crash on an array)."""
     start = str(images["b.png"]) if init == "an image" else init

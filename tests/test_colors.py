@@ -1,4 +1,5 @@
-"""Keeping the content's colours while taking the stylised image's brushwork."""
+"""Keeping the content's colours while taking the stylised image's brushwork, and the
+photo in the paintings' colours as a start."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.colors import keep_content_colors
+from nst.colors import in_palette, keep_content_colors
 from nst.errors import ImageError
 
 
@@ -88,3 +89,27 @@ def test_refuses_non_rgb_arrays():
         keep_content_colors(np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.uint8))
     with pytest.raises(ImageError):
         keep_content_colors(np.zeros((10, 10, 3), np.uint8), np.zeros((10, 10, 3), np.float32))
+
+
+def test_a_photo_in_the_palette_takes_the_paintings_colours_and_keeps_its_structure():
+    rng = np.random.default_rng(0)
+    red = np.zeros((40, 60, 3), np.uint8)
+    red[..., 0] = np.clip(150 + 60 * np.sin(np.arange(60) / 4)[None, :], 0, 255)
+    red[..., 1:] = rng.integers(20, 40, (40, 60, 2))
+    blue = blue_texture((50, 50))
+    recoloured = in_palette(red, [blue], [1.0])
+    assert recoloured.shape == red.shape and recoloured.dtype == np.uint8
+    # the painting's mean colour, within the rounding and the gamut's clipping
+    assert np.abs(recoloured.reshape(-1, 3).mean(0) - blue.reshape(-1, 3).mean(0)).max() < 6
+    assert np.median(hue_distance_from_red(recoloured)) > 120
+    # the photo's pattern is still there: its luminance moves with the original's
+    assert np.corrcoef(luminance(recoloured).ravel(), luminance(red).ravel())[0, 1] > 0.95
+
+
+def test_two_paintings_mix_their_palettes_by_their_shares():
+    dark = np.full((8, 8, 3), 40, np.uint8)
+    light = np.full((8, 8, 3), 220, np.uint8)
+    photo = blue_texture((20, 30))
+    means = [in_palette(photo, [dark, light], [w, 1 - w]).mean() for w in (1.0, 0.5, 0.0)]
+    assert means[0] < means[1] < means[2]
+    assert abs(means[1] - 130) < 8  # halfway between the two paintings' levels

@@ -23,7 +23,7 @@ from nst.classic.costs import DEFAULT_OBJECTIVE, Objective
 from nst.classic.evaluator import CostEvaluator, get_evaluator
 from nst.classic.optimisers import Optimiser, optimiser_for
 from nst.classic.stages import StageClock, plan_stages
-from nst.colors import keep_content_colors
+from nst.colors import in_palette, keep_content_colors
 from nst.errors import NSTError
 from nst.events import Done, Failed, Progress, Queued, Stopped, WeightedCosts, Working
 from nst.images import (
@@ -44,12 +44,21 @@ def _as_float(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / 255.0
 
 
-def _initial_image(init: str | np.ndarray, content: np.ndarray, seed: int) -> np.ndarray:
-    """The first stage's starting point (an image, the content, or seeded noise), uint8."""
+def _initial_image(
+    init: str | np.ndarray,
+    content: np.ndarray,
+    seed: int,
+    styles: Sequence[np.ndarray],
+    shares: Sequence[float],
+) -> np.ndarray:
+    """The first stage's starting point (an image, the content, the content in the styles'
+    colours, or seeded noise), uint8."""
     if isinstance(init, np.ndarray):
         return init
     if init == "content":
         return content
+    if init == "palette":
+        return in_palette(content, styles, shares)
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, content.shape, dtype=np.uint8)
 
@@ -170,7 +179,9 @@ class ClassicJob:
 
             start_image = render_fast(self.content, self.styles, self.style_shares, stages[0].size)
         else:
-            start_image = _initial_image(self.init, self.content, s.seed)
+            start_image = _initial_image(
+                self.init, self.content, s.seed, self.styles, self.style_shares
+            )
         started = time.perf_counter()
         step = 0
         costs = NO_COSTS
