@@ -267,8 +267,8 @@ class VideoSettings(Settings, StyleMix):
         group="advanced",
         label="Paint every Nth frame",
         help="With Steady on, the network paints every Nth frame and the frames between are "
-        "made from the paintings on either side, moved along the motion: 4 is about twice as "
-        "fast as 1, which paints every frame.",
+        "made from the paintings on either side, moved along the motion: 4 is about 2.4 times "
+        "as fast as 1, which paints every frame.",
     )
     max_seconds: float = parameter(
         60.0,
