@@ -18,6 +18,7 @@ orange suit) otherwise keeps much of its palette.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,8 @@ _RGB_TO_YCBCR = np.array(
     ]
 )
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
+_STATISTICS_PIXELS = 250_000
+"""Pixels of a painting at most that its colour statistics are taken from."""
 _FLAT = 1e-6
 """A luminance spread below this is flat: only its mean is matched."""
 
@@ -62,7 +65,7 @@ def in_palette(
     """``content`` with each YCbCr channel's mean and spread moved to the paintings'
     (their pixels mixed by ``shares``, which sum to 1): uint8, the content's size."""
     check_rgb(content)
-    channels = [_to_ycbcr(painting).reshape(-1, 3) for painting in paintings]
+    channels = [_to_ycbcr(_sample(painting)).reshape(-1, 3) for painting in paintings]
     mean = sum(w * c.mean(0) for w, c in zip(shares, channels, strict=True))
     square = sum(w * (c**2).mean(0) for w, c in zip(shares, channels, strict=True))
     spread = np.sqrt(np.maximum(square - mean**2, 0.0))
@@ -70,6 +73,13 @@ def in_palette(
     for channel in range(3):
         ycbcr[..., channel] = _match(ycbcr[..., channel], mean[channel], spread[channel])
     return _to_rgb(ycbcr)
+
+
+def _sample(image: np.ndarray) -> np.ndarray:
+    """Every few pixels of ``image``, up to :data:`_STATISTICS_PIXELS` in all: a painting's
+    colour statistics do not need all of a large scan's pixels as float64."""
+    step = max(1, math.isqrt(image.shape[0] * image.shape[1] // _STATISTICS_PIXELS))
+    return image[::step, ::step]
 
 
 def _to_ycbcr(image: np.ndarray) -> np.ndarray:

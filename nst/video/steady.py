@@ -13,6 +13,9 @@ flow is reliable:
 - enough of the frame is reliable: otherwise it is a scene cut, and the new
   painting is taken whole.
 
+A frame the network does not paint (between two keys, :mod:`nst.video.keyframes`) is
+made by the same checks from the paintings on either side (:meth:`Steadier.between`).
+
 All of it runs at the network's working size, before the photo's detail is
 added, so that detail always comes from the frame itself.
 """
@@ -72,8 +75,6 @@ class Steadier:
         self.cuts = 0
         """Frames taken as a new scene after the first."""
         self._flow = cv2.DISOpticalFlow_create(FLOW_PRESET)
-        self.repainted = 0
-        """Frames between keys that the network painted too, as too little could be followed."""
         self._grey: np.ndarray | None = None
         self._painted: np.ndarray | None = None
 
@@ -115,7 +116,6 @@ class Steadier:
             later_better = after.score() > before.score()
             fresh = np.where(later_better[..., None], carried_later, carried_earlier)
         else:
-            self.repainted += 1
             fresh = paint()
         share_earlier, share_later = (1 - t) * before.reliable, t * after.reliable
         total = np.maximum(share_earlier + share_later, 1e-6)
