@@ -317,7 +317,7 @@ def variants(every: bool) -> tuple[list[Variant], list[Variant]]:
 
     found = sorted((Variant(*values) for values in itertools.product(*choices)), key=changes)
     runs = [v for v in found if every or (changes(v) <= 1 and v.precision == default.precision)]
-    # bfloat16 without the instructions is emulated: auto never picks it, so it is not timed.
+    # Where auto picks float32, bfloat16 is emulated or slower on this CPU: it is not timed.
     compared = [replace(default, precision="float32")] if default.precision == "bfloat16" else []
     timed = [*runs, *compared]
     kinds = [v for i, v in enumerate(timed) if v.kind not in {u.kind for u in timed[:i]}]
