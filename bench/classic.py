@@ -233,6 +233,7 @@ TUTORIAL_OBJECTIVE = Objective(
     tv_cost=tutorial_tv,
     mse=raw_mse,
     margin=0,
+    colour_weight=0.0,
 )
 
 

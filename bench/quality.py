@@ -200,14 +200,19 @@ class StyleMeter:
     def __init__(self, backbone: str, weights: str) -> None:
         self.evaluator = get_evaluator(BackboneSpec(backbone, weights, "float32"))
 
+    def layer_grams(self, image: np.ndarray, size: int) -> list[np.ndarray]:
+        """The style layers' Grams of ``image`` at ``size`` px (not its colour statistics)."""
+        statistics = self.evaluator.style_targets_for(image, size)
+        return [g.numpy() for g in statistics[: len(self.evaluator.objective.style_layers)]]
+
     def grams(self, image: np.ndarray) -> list[np.ndarray]:
-        return [g.numpy() for g in self.evaluator.style_targets_for(image, max(image.shape[:2]))]
+        return self.layer_grams(image, max(image.shape[:2]))
 
     def target(
         self, styles: list[np.ndarray], shares: tuple[float, ...], size: int
     ) -> list[np.ndarray]:
         """The blended Grams a job aims at: each painting at ``size``, weighted by its share."""
-        grams = [[g.numpy() for g in self.evaluator.style_targets_for(s, size)] for s in styles]
+        grams = [self.layer_grams(s, size) for s in styles]
         layers = zip(*grams, strict=True)
         return [sum(w * g for w, g in zip(shares, layer, strict=True)) for layer in layers]
 

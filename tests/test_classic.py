@@ -70,12 +70,13 @@ def test_style_weight_zero_stays_near_content_and_content_weight_zero_drifts():
 
 
 def test_blended_gram_target_has_the_gradient_of_two_style_terms():
-    from nst.classic.costs import gram_matrix, relative_mse
+    """The style layers' Grams and the colour statistics alike."""
+    from nst.classic.costs import colour_cost, gram_matrix, relative_mse, with_one
 
     engine = get_evaluator(BackboneSpec("vgg19", "random", "float32"))  # no bfloat16 noise
     image = tf.Variable(CONTENT[None].astype(np.float32) / 255)
     style_grams = [
-        engine.style_grams(tf.constant(s[None] / 255, tf.float32)) for s in (STYLE_A, STYLE_B)
+        engine.style_statistics(tf.constant(s[None] / 255, tf.float32)) for s in (STYLE_A, STYLE_B)
     ]
     weights = (0.7, 0.3)
     blended = [weights[0] * a + weights[1] * b for a, b in zip(*style_grams, strict=True)]
@@ -83,12 +84,13 @@ def test_blended_gram_target_has_the_gradient_of_two_style_terms():
     def gradient(cost_of_grams) -> np.ndarray:
         with tf.GradientTape() as tape:
             maps, _ = engine.features(image)
-            cost = cost_of_grams([gram_matrix(f) for f in maps])
+            cost = cost_of_grams([gram_matrix(f) for f in (*maps, with_one(image))])
         return tape.gradient(cost, image).numpy()
 
-    def style_cost(grams, targets):  # each layer relative to the blend, as the engine measures
-        pairs = zip(grams, targets, blended, strict=True)
-        return tf.add_n([relative_mse(g, t, scale) for g, t, scale in pairs])
+    def style_cost(grams, targets):  # each relative to the blend, as the engine measures
+        measures = [relative_mse] * (len(grams) - 1) + [colour_cost]
+        pairs = zip(measures, grams, targets, blended, strict=True)
+        return tf.add_n([measure(g, t, scale) for measure, g, t, scale in pairs])
 
     one_term = gradient(lambda g: style_cost(g, blended))
     two_terms = gradient(
@@ -142,7 +144,7 @@ def test_one_trace_for_three_sizes_masks_or_not_and_no_growth_over_twenty_jobs(o
             settings=ClassicSettings(size=48 + seed, iterations=1, optimiser=optimiser),
         )
     assert engine.traces() == traces
-    assert engine.style_grams.experimental_get_tracing_count() == 1
+    assert engine.style_statistics.experimental_get_tracing_count() == 1
     assert engine.content_features.experimental_get_tracing_count() == 1
     assert len(engine.model.variables) + len(vars(engine)) == variables
 

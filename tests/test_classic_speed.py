@@ -41,7 +41,7 @@ def test_backbone_stops_at_the_deepest_layer_in_use():
     names = [layer.name for layer in engine.model.layers]
     assert names[-1] == "block5_conv1" and "block5_conv2" not in names
     # VGG19 up to block5_conv1: 2 + 2 + 4 + 4 + 1 convolutions of its 16.
-    assert op_counts(engine.style_grams)["Conv2D"] == 13
+    assert op_counts(engine.style_statistics)["Conv2D"] == 13
     assert op_counts(engine.costs_and_gradient)["Conv2D"] == 13
     deeper = load_backbone(engine.spec, Objective(content_layer="block5_conv2").layers)
     assert [layer.name for layer in deeper.layers][-1] == "block5_conv2"

@@ -5,13 +5,16 @@ divided by the mean square of its own target, so multiplying a network's
 activations by a constant (from any layer on) changes no cost at all, and the
 default weights strike the same balance on VGG19, VGG16 or a fine-tuned
 network. Every cost is a mean, so it does not depend on the image size either.
+The style cost also holds a colour term on the pixels themselves (the palette's
+mean and spread, :func:`colour_cost`), measured against the painting's own
+spread of colour, which no network's scale reaches.
 Features may arrive in bfloat16; costs are computed in float32 (float64 for a
 float64 network).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tensorflow as tf
@@ -62,12 +65,38 @@ def raw_mse(value: tf.Tensor, target: tf.Tensor, scale: tf.Tensor | None = None)
     return tf.reduce_mean(tf.square(value - target))
 
 
-def style_cost(
-    grams: Sequence[tf.Tensor], targets: Sequence[tf.Tensor], mse: Callable = relative_mse
+def with_one(image: tf.Tensor) -> tf.Tensor:
+    """The pixels of a [1, H, W, 3] image with a constant fourth channel of ones.
+
+    Their Gram (plain or guided) holds the colours' mean (its last row) beside
+    their second moments, so colour statistics blend between two paintings and
+    split between two regions exactly as the style layers' Grams do.
+    """
+    return tf.concat([image, tf.ones_like(image[..., :1])], axis=-1)
+
+
+def colour_cost(
+    statistics: tf.Tensor, target: tf.Tensor, scale: tf.Tensor | None = None
 ) -> tf.Tensor:
-    """Gram differences, each relative to its layer's target, averaged over layers."""
-    costs = [mse(g, t) for g, t in zip(grams, targets, strict=True)]
-    return tf.add_n(costs) / len(costs)
+    """How far the colours' mean and second moments are from the painting's (Grams of
+    :func:`with_one`), relative to the spread of colour of ``scale`` (default: the target).
+
+    The style layers match the painting's colour correlations only through
+    features that mix them with texture, so a photo's large areas (a red tower,
+    an orange suit) keep their colour; this term moves the palette itself. It is
+    a squared difference of linear statistics, as the layers' costs are, so two
+    regions' costs against a common ``scale`` add up as a blend's would.
+    """
+    reference = target if scale is None else scale
+    mean = reference[3, :3]
+    spread = reference[:3, :3] - mean[:, None] * mean[None, :]
+    variance = tf.maximum(tf.reduce_mean(tf.linalg.diag_part(spread)), TINY)
+    difference = statistics - target
+    mean_cost = tf.reduce_sum(tf.square(difference[3, :3])) / variance
+    moments_cost = tf.reduce_sum(tf.square(difference[:3, :3])) / tf.maximum(
+        tf.reduce_sum(tf.square(spread)), TINY
+    )
+    return mean_cost + moments_cost
 
 
 def total_variation_cost(image: tf.Tensor) -> tf.Tensor:
@@ -94,6 +123,9 @@ class Objective:
     margin: int = MARGIN
     """Pixels mirrored around the image as context (a multiple of the deepest stride, 16);
     0 lets the network see its zero padding, as published recipes do."""
+    colour_weight: float = 0.3
+    """The colour term (:func:`colour_cost`) beside the style layers' average, inside the
+    style cost; 0 leaves colour to the layers alone, as published recipes do."""
 
     @property
     def layers(self) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ darker than the picture inside them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -86,18 +86,22 @@ class CostEvaluator:
         self.dtype = tf.float64 if spec.precision == "float64" else tf.float32
         *style_outputs, content_output = self.model.outputs
         self.strides = [layer_stride(name) for name in objective.layers]
+        self.statistic_strides = [*self.strides[:-1], 1]
+        """Where each style statistic is read: the style layers, then the pixels (colour)."""
         self.content_target = _dynamic_variable(content_output.shape[-1], self.dtype, "content")
+        widths = [out.shape[-1] for out in style_outputs] + [4]
         self.style_targets = [
             [
-                tf.Variable(tf.zeros([out.shape[-1]] * 2, self.dtype), trainable=False)
+                tf.Variable(tf.zeros([width] * 2, self.dtype), trainable=False)
                 for _ in range(REGIONS)
             ]
-            for out in style_outputs
+            for width in widths
         ]
-        """Per style layer: the (blended) target Gram, then region 2's when a mask is used."""
+        """Per style statistic (:meth:`style_targets_for`): the (blended) target, then region
+        2's when a mask is used."""
         self.region_masks = [
             [_dynamic_variable(1, self.dtype, f"region_{r}") for r in range(REGIONS)]
-            for _ in style_outputs
+            for _ in widths
         ]
         self.region_shares = tf.Variable(tf.zeros([REGIONS], self.dtype), trainable=False)
         self.guided = tf.Variable(False, trainable=False, name="guided")
@@ -107,7 +111,7 @@ class CostEvaluator:
         self.gram_cache: LRUCache[list[tf.Tensor]] = LRUCache(STYLE_CACHE_SIZE)
         image_spec = tf.TensorSpec([1, None, None, 3], self.dtype)
         self.costs_and_gradient = tf.function(self._costs_and_gradient, [image_spec])
-        self.style_grams = tf.function(self._style_grams, [image_spec])
+        self.style_statistics = tf.function(self._style_statistics, [image_spec])
         self.content_features = tf.function(self._content_features, [image_spec])
 
     def features(self, image: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
@@ -123,18 +127,20 @@ class CostEvaluator:
         *style, content = cropped
         return style, content
 
-    def _style_grams(self, image: tf.Tensor) -> list[tf.Tensor]:
-        return [costs.gram_matrix(f) for f in self.features(image)[0]]
+    def _style_statistics(self, image: tf.Tensor) -> list[tf.Tensor]:
+        style = self.features(image)[0]
+        return [costs.gram_matrix(f) for f in (*style, costs.with_one(image))]
 
     def _content_features(self, image: tf.Tensor) -> tf.Tensor:
         return self.features(image)[1]
 
     def style_targets_for(self, style: np.ndarray, longest: int) -> list[tf.Tensor]:
-        """Gram matrices of a uint8 style image scaled to ``longest`` px, cached."""
+        """A uint8 style image's statistics at ``longest`` px, cached: each style layer's Gram
+        matrix, then its colours' (:func:`costs.with_one`)."""
 
         def compute() -> list[tf.Tensor]:
             scaled = fit_longest_side(style, longest).astype(np.float32) / 255.0
-            return self.style_grams(tf.constant(scaled[None], self.dtype))
+            return self.style_statistics(tf.constant(scaled[None], self.dtype))
 
         return self.gram_cache.get((image_digest(style), longest), compute)
 
@@ -148,7 +154,7 @@ class CostEvaluator:
         """The photo's content features, the style targets and the cost weights of a job.
 
         Without ``share`` (style 1's share per pixel), ``style_grams`` holds one
-        list of (already blended) Grams; with it, one list per style, each
+        list of (already blended) statistics; with it, one list per style, each
         matched over its own region.
         """
         batch = tf.constant(content[None], self.dtype)
@@ -166,8 +172,7 @@ class CostEvaluator:
 
     def _set_regions(self, share: np.ndarray) -> None:
         height, width = share.shape
-        style_strides = self.strides[: len(self.region_masks)]
-        for variables, stride in zip(self.region_masks, style_strides, strict=True):
+        for variables, stride in zip(self.region_masks, self.statistic_strides, strict=True):
             weights = region_weights(share, height // stride, width // stride)
             for variable, region in zip(variables, weights, strict=True):
                 variable.assign(tf.constant(region[None, ..., None], self.dtype))
@@ -176,7 +181,8 @@ class CostEvaluator:
 
     def weighted_costs(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         """Content, style and TV costs, each times its weight, and their total."""
-        style, content = self.features(image)
+        features, content = self.features(image)
+        style = [*features, costs.with_one(image)]
         # Variables are read outside the branches: a branch that reads a variable of
         # unknown shape breaks the gradient of tf.cond.
         targets = [[t.value() for t in layer] for layer in self.style_targets]
@@ -195,8 +201,13 @@ class CostEvaluator:
         return {**weighted, "total": tf.add_n(list(weighted.values()))}
 
     def _style_cost(self, style: list[tf.Tensor], targets: list[list[tf.Tensor]]) -> tf.Tensor:
-        grams = [costs.gram_matrix(f) for f in style]
-        return costs.style_cost(grams, [t[0] for t in targets], self.objective.mse)
+        measures = self._measures()
+        return self._combined(
+            [
+                measure(costs.gram_matrix(features), target[0])
+                for measure, features, target in zip(measures, style, targets, strict=True)
+            ]
+        )
 
     def _regional_style_cost(
         self,
@@ -205,24 +216,35 @@ class CostEvaluator:
         masks: list[list[tf.Tensor]],
         shares: tf.Tensor,
     ) -> tf.Tensor:
-        """Each region's Gram matched to its own style, weighted by the region's area.
+        """Each region's statistics matched to its own style, weighted by the region's area.
 
-        Every layer is measured against the area-weighted blend of its two
+        Every statistic is measured against the area-weighted blend of its two
         targets, so a mask that is the same everywhere gives exactly the
         gradient of the plain blend.
         """
-        layers = []
-        for features, layer_targets, layer_masks in zip(style, targets, masks, strict=True):
-            scale = shares[0] * layer_targets[0] + shares[1] * layer_targets[1]
+        statistics = []
+        for measure, features, pair, pair_masks in zip(
+            self._measures(), style, targets, masks, strict=True
+        ):
+            scale = shares[0] * pair[0] + shares[1] * pair[1]
             terms = [
-                shares[r]
-                * self.objective.mse(
-                    costs.guided_gram(features, layer_masks[r]), layer_targets[r], scale
-                )
+                shares[r] * measure(costs.guided_gram(features, pair_masks[r]), pair[r], scale)
                 for r in range(REGIONS)
             ]
-            layers.append(tf.add_n(terms))
-        return tf.add_n(layers) / len(layers)
+            statistics.append(tf.add_n(terms))
+        return self._combined(statistics)
+
+    def _measures(self) -> list[Callable[..., tf.Tensor]]:
+        """How each style statistic is compared with its target: the layers, then colour."""
+        return [self.objective.mse] * (len(self.region_masks) - 1) + [costs.colour_cost]
+
+    def _combined(self, statistic_costs: list[tf.Tensor]) -> tf.Tensor:
+        """The style layers' average cost, plus the colour term at its weight."""
+        *layers, colour = statistic_costs
+        cost = tf.add_n(layers) / len(layers)
+        if not self.objective.colour_weight:
+            return cost
+        return cost + self.objective.colour_weight * colour
 
     def _costs_and_gradient(self, image: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
         with tf.GradientTape() as tape:
