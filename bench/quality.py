@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -62,6 +62,7 @@ sys.path.insert(0, str(REPO))
 from bench.sheets import contact_sheet  # noqa: E402
 from nst.classic import stylize  # noqa: E402
 from nst.classic.backbone import BACKBONES, BackboneSpec  # noqa: E402
+from nst.classic.costs import DEFAULT_OBJECTIVE, Objective  # noqa: E402
 from nst.classic.evaluator import get_evaluator  # noqa: E402
 from nst.classic.precision import cpu_description  # noqa: E402
 from nst.events import Progress  # noqa: E402
@@ -266,17 +267,27 @@ def load_pair(text: str, halves: bool = False) -> Pair:
     )
 
 
-def run_once(pair: Pair, settings: ClassicSettings, spec: BackboneSpec) -> tuple[np.ndarray, float]:
+def run_once(
+    pair: Pair, settings: ClassicSettings, spec: BackboneSpec, objective: Objective
+) -> tuple[np.ndarray, float]:
     """The final image of one job, and its wall time in seconds."""
     start = time.perf_counter()
     mask = halves_mask(pair.photo) if pair.halves else None
-    events = stylize(pair.photo, pair.styles, settings, mask=mask, backbone=spec)
+    events = stylize(
+        pair.photo, pair.styles, settings, mask=mask, backbone=spec, objective=objective
+    )
     (last,) = deque((e for e in events if isinstance(e, Progress)), maxlen=1)
     return last.image, time.perf_counter() - start
 
 
-def measure(pair: Pair, settings: ClassicSettings, spec: BackboneSpec, meter: StyleMeter) -> Run:
-    image, seconds = run_once(pair, settings, spec)
+def measure(
+    pair: Pair,
+    settings: ClassicSettings,
+    spec: BackboneSpec,
+    objective: Objective,
+    meter: StyleMeter,
+) -> Run:
+    image, seconds = run_once(pair, settings, spec, objective)
     photo = fit_longest_side(pair.photo, settings.size)
     style_size = round(settings.size * settings.style_scale)
     shares = settings.style_shares(len(pair.styles))
@@ -298,12 +309,14 @@ def measure(pair: Pair, settings: ClassicSettings, spec: BackboneSpec, meter: St
     )
 
 
-def warm_up(pair: Pair, settings: ClassicSettings, spec: BackboneSpec, done: set) -> None:
+def warm_up(
+    pair: Pair, settings: ClassicSettings, spec: BackboneSpec, objective: Objective, done: set
+) -> None:
     """One 6-step job through the same stage shapes, so no timed run pays for tracing."""
     key = (pair, settings.size, settings.multires, settings.optimiser, settings.init)
     if key not in done:
         done.add(key)
-        run_once(pair, ClassicSettings(**{**settings.values(), "iterations": 6}), spec)
+        run_once(pair, ClassicSettings(**{**settings.values(), "iterations": 6}), spec, objective)
 
 
 def sweep(args: argparse.Namespace) -> list[ClassicSettings]:
@@ -423,6 +436,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--iterations", nargs="+", type=int, default=[d.iterations])
     parser.add_argument("--learning-rate", nargs="+", type=float, default=[d.learning_rate])
     parser.add_argument("--style-scale", nargs="+", type=float, default=[d.style_scale])
+    parser.add_argument(
+        "--colour-weight",
+        type=float,
+        default=DEFAULT_OBJECTIVE.colour_weight,
+        help="the colour term's weight in the style cost (0: the style layers alone)",
+    )
     parser.add_argument("--backbone", choices=sorted(BACKBONES), default="vgg19")
     parser.add_argument(
         "--weights",
@@ -459,17 +478,18 @@ def main() -> None:
     if "fast" in args.init and (SHARED / "models" / "magenta").is_dir():
         os.environ.setdefault("NST_FAST_MODEL", str(SHARED / "models" / "magenta"))
     spec = BackboneSpec(args.backbone, args.weights)
+    objective = replace(DEFAULT_OBJECTIVE, colour_weight=args.colour_weight)
     meter = StyleMeter(args.backbone, args.weights)
     model, flags = cpu_description()
     print(f"cpu: {model}, {os.cpu_count()} cores, bfloat16 flags: {', '.join(flags) or 'none'}")
     print(f"network: {spec.name}, {spec.source}; runs in {spec.precision}, figures in float32")
-    print(f"defaults: {DEFAULTS.values()}")
+    print(f"defaults: {DEFAULTS.values()}; colour weight {objective.colour_weight:g}")
     print(HEADER)
     runs, warmed = [], set()
     for pair in (load_pair(text, args.halves) for text in args.pairs):
         for settings in sweep(args):
-            warm_up(pair, settings, spec, warmed)
-            runs.append(measure(pair, settings, spec, meter))
+            warm_up(pair, settings, spec, objective, warmed)
+            runs.append(measure(pair, settings, spec, objective, meter))
             print(row(runs[-1]), flush=True)
             write_sheet(runs, args.sheet)  # after each run: a long sweep cut short keeps its sheet
     worst = max(abs(v) for run in runs for v in run.edges.values())
