@@ -147,21 +147,21 @@ class CostEvaluator:
     def set_targets(
         self,
         content: np.ndarray,
-        style_grams: Sequence[Sequence[tf.Tensor]],
+        style_statistics: Sequence[Sequence[tf.Tensor]],
         cost_weights: tuple[float, float, float],
         share: np.ndarray | None = None,
     ) -> None:
         """The photo's content features, the style targets and the cost weights of a job.
 
-        Without ``share`` (style 1's share per pixel), ``style_grams`` holds one
+        Without ``share`` (style 1's share per pixel), ``style_statistics`` holds one
         list of (already blended) statistics; with it, one list per style, each
         matched over its own region.
         """
         batch = tf.constant(content[None], self.dtype)
         self.content_target.assign(self.content_features(batch))
-        for region, grams in enumerate(style_grams):
-            for variable, gram in zip(self.style_targets, grams, strict=True):
-                variable[region].assign(tf.cast(gram, self.dtype))
+        for region, statistics in enumerate(style_statistics):
+            for variable, target in zip(self.style_targets, statistics, strict=True):
+                variable[region].assign(tf.cast(target, self.dtype))
         self.guided.assign(share is not None)
         if share is not None:
             self._set_regions(share)
