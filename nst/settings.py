@@ -73,7 +73,7 @@ class ClassicSettings(Settings, StyleMix):
 
     style_mix: float = _style_mix()
     iterations: int = parameter(
-        150,
+        100,
         low=1,
         high=10_000,
         step=1,
