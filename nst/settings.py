@@ -180,7 +180,7 @@ class ClassicSettings(Settings, StyleMix):
         choices=OPTIMISERS,
         group="advanced",
         label="Optimiser",
-        help="Adam, or L-BFGS: more style in the same steps, but a faint band at some borders.",
+        help="Adam, or L-BFGS: as much style in a third of the steps, but it can blot a face.",
     )
     mask_feather: float = _mask_feather()
 
