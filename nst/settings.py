@@ -180,7 +180,7 @@ class ClassicSettings(Settings, StyleMix):
         choices=OPTIMISERS,
         group="advanced",
         label="Optimiser",
-        help="Adam, or L-BFGS: as much style in a third of the steps, but it can blot a face.",
+        help="Adam, or L-BFGS: about as much style in a third of the steps; can blot a face.",
     )
     mask_feather: float = _mask_feather()
 
